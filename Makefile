@@ -1,0 +1,36 @@
+# Entry points. `make run` and `make test` install what they need first.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build run test bench fmt fmt-check clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Runs Emporium all-in-one on :8080 with embedded storage under ./data.
+run: deps build
+	$(BUILD)/emporium serve --listen=0.0.0.0:8080 --data-dir=./data
+
+# Runs every test: installs packages, builds, then ctest.
+test: deps build
+	scripts/test.sh $(BUILD)
+
+bench: deps build
+	bench/http_vs_nginx.sh $(BUILD)/emporium
+
+fmt:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+fmt-check:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+
+clean:
+	rm -rf $(BUILD)

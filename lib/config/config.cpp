@@ -1,0 +1,282 @@
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace emporium::config {
+
+namespace {
+
+constexpr std::string_view kEnvPrefix = "EMPORIUM_";
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
+}
+
+std::optional<bool> parse_bool(std::string_view s) {
+  if (s == "true" || s == "1" || s == "yes" || s == "on") {
+    return true;
+  }
+  if (s == "false" || s == "0" || s == "no" || s == "off") {
+    return false;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> parse_int(std::string_view s) {
+  std::int64_t v = 0;
+  const auto* end = s.data() + s.size();
+  auto [ptr, ec] = std::from_chars(s.data(), end, v);
+  if (ec != std::errc() || ptr != end || s.empty()) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+// Returns an error message, or empty when `value` fits `def`.
+std::string check(const KeyDef& def, std::string_view value) {
+  switch (def.kind) {
+    case Kind::string: {
+      if (def.choices.empty() ||
+          std::find(def.choices.begin(), def.choices.end(), value) != def.choices.end()) {
+        return {};
+      }
+      std::string list;
+      for (const auto& c : def.choices) {
+        list += (list.empty() ? "" : ", ") + c;
+      }
+      return "must be one of " + list;
+    }
+    case Kind::integer: {
+      auto v = parse_int(value);
+      if (!v) {
+        return "must be an integer";
+      }
+      if (*v < def.min || *v > def.max) {
+        return "must be between " + std::to_string(def.min) + " and " + std::to_string(def.max);
+      }
+      return {};
+    }
+    case Kind::duration:
+      return parse_duration(value) ? std::string() : "must be a duration such as 500ms, 10s or 5m";
+    case Kind::boolean: return parse_bool(value) ? std::string() : "must be true or false";
+    case Kind::address: return parse_address(value) ? std::string() : "must be HOST:PORT";
+  }
+  return {};
+}
+
+std::string read_secret_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw ConfigError(what + ": cannot read file " + path);
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::string v = ss.str();
+  while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) {
+    v.pop_back();
+  }
+  return v;
+}
+
+// Turns a TOML scalar into the string form the other sources use.
+std::optional<std::string> toml_scalar(const toml::node& node) {
+  if (auto s = node.value<std::string>()) {
+    return *s;
+  }
+  if (node.is_boolean()) {
+    return *node.value<bool>() ? "true" : "false";
+  }
+  if (node.is_integer()) {
+    return std::to_string(*node.value<std::int64_t>());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string env_name(std::string_view key) { return std::string(kEnvPrefix) + upper(key); }
+
+std::string flag_name(std::string_view key) {
+  std::string out(key);
+  std::replace(out.begin(), out.end(), '_', '-');
+  return out;
+}
+
+std::optional<Address> parse_address(std::string_view s) {
+  std::string_view host;
+  std::string_view port;
+  if (!s.empty() && s.front() == '[') {
+    const auto close = s.find(']');
+    if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ':') {
+      return std::nullopt;
+    }
+    host = s.substr(1, close - 1);
+    port = s.substr(close + 2);
+  } else {
+    const auto colon = s.rfind(':');
+    if (colon == std::string_view::npos) {
+      return std::nullopt;
+    }
+    host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return std::nullopt;  // bare IPv6 must be bracketed
+    }
+  }
+  auto p = parse_int(port);
+  if (host.empty() || !p || *p < 0 || *p > 65535) {
+    return std::nullopt;
+  }
+  return Address{std::string(host), static_cast<std::uint16_t>(*p)};
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view s) {
+  std::size_t digits = 0;
+  while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') {
+    ++digits;
+  }
+  auto n = parse_int(s.substr(0, digits));
+  if (!n) {
+    return std::nullopt;
+  }
+  const auto unit = s.substr(digits);
+  std::int64_t scale = 0;
+  if (unit == "ms") {
+    scale = 1;
+  } else if (unit == "s") {
+    scale = 1000;
+  } else if (unit == "m") {
+    scale = 60'000;
+  } else if (unit == "h") {
+    scale = 3'600'000;
+  } else {
+    return std::nullopt;
+  }
+  if (*n > INT64_MAX / scale) {
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(*n * scale);
+}
+
+Config Config::load(const std::vector<KeyDef>& schema, const std::optional<std::string>& file,
+                    const std::map<std::string, std::string>& env,
+                    const std::map<std::string, std::string>& flags) {
+  Config c;
+  for (const auto& def : schema) {
+    c.entries_[def.name] = Entry{def, def.default_value, "default"};
+  }
+  auto assign = [&](const std::string& key, std::string value, const std::string& source,
+                    const std::string& what) {
+    auto it = c.entries_.find(key);
+    if (it == c.entries_.end()) {
+      throw ConfigError("unknown configuration key " + what);
+    }
+    if (auto err = check(it->second.def, value); !err.empty()) {
+      throw ConfigError("invalid value for " + what + ": " + err);
+    }
+    it->second.value = std::move(value);
+    it->second.source = source;
+  };
+  auto strip_file_suffix = [](std::string_view k, std::string_view suffix) -> std::optional<std::string> {
+    if (k.size() > suffix.size() && k.substr(k.size() - suffix.size()) == suffix) {
+      return std::string(k.substr(0, k.size() - suffix.size()));
+    }
+    return std::nullopt;
+  };
+
+  if (file) {
+    toml::table table;
+    try {
+      table = toml::parse_file(*file);
+    } catch (const toml::parse_error& e) {
+      std::ostringstream msg;
+      msg << "config file " << *file << ": " << e.description() << " at line "
+          << e.source().begin.line;
+      throw ConfigError(msg.str());
+    }
+    for (const auto& [k, node] : table) {
+      const std::string key(k.str());
+      const std::string what = "'" + key + "' (config file " + *file + ")";
+      auto value = toml_scalar(node);
+      if (!value) {
+        throw ConfigError("invalid value for " + what + ": must be a string, integer or boolean");
+      }
+      if (!c.entries_.contains(key)) {
+        if (auto base = strip_file_suffix(key, "_file"); base && c.entries_.contains(*base)) {
+          assign(*base, read_secret_file(*value, what), "file", what);
+          continue;
+        }
+      }
+      assign(key, *value, "file", what);
+    }
+  }
+
+  for (const auto& [name, value] : env) {
+    if (name.rfind(kEnvPrefix, 0) != 0) {
+      continue;
+    }
+    std::string key = name.substr(kEnvPrefix.size());
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    const std::string what = name + " (environment)";
+    if (!c.entries_.contains(key)) {
+      if (auto base = strip_file_suffix(key, "_file"); base && c.entries_.contains(*base)) {
+        assign(*base, read_secret_file(value, what), "env", what);
+        continue;
+      }
+    }
+    assign(key, value, "env", what);
+  }
+
+  for (const auto& [key, value] : flags) {
+    assign(key, value, "flag", "--" + flag_name(key) + " (command line)");
+  }
+  return c;
+}
+
+const Config::Entry& Config::entry(std::string_view key) const {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    throw std::out_of_range("no configuration key " + std::string(key));
+  }
+  return it->second;
+}
+
+const std::string& Config::str(std::string_view key) const { return entry(key).value; }
+
+std::int64_t Config::integer(std::string_view key) const { return parse_int(entry(key).value).value(); }
+
+std::chrono::milliseconds Config::duration(std::string_view key) const {
+  return parse_duration(entry(key).value).value();
+}
+
+bool Config::boolean(std::string_view key) const { return parse_bool(entry(key).value).value(); }
+
+Address Config::address(std::string_view key) const { return parse_address(entry(key).value).value(); }
+
+const std::string& Config::source(std::string_view key) const { return entry(key).source; }
+
+std::map<std::string, std::string> emporium_environment(char** envp) {
+  std::map<std::string, std::string> out;
+  for (char** e = envp; e != nullptr && *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    const auto eq = kv.find('=');
+    if (eq == std::string_view::npos) {
+      continue;
+    }
+    auto name = kv.substr(0, eq);
+    if (name.rfind(kEnvPrefix, 0) == 0) {
+      out.emplace(std::string(name), std::string(kv.substr(eq + 1)));
+    }
+  }
+  return out;
+}
+
+}  // namespace emporium::config

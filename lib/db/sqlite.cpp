@@ -1,0 +1,264 @@
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <unordered_map>
+
+#include "db/db.hpp"
+
+namespace emporium::db {
+
+std::int64_t Row::integer(std::size_t i) const {
+  if (const auto* v = std::get_if<std::int64_t>(&values.at(i))) {
+    return *v;
+  }
+  throw DbError(ErrorKind::other, "column " + std::to_string(i) + " is not an integer");
+}
+
+double Row::real(std::size_t i) const {
+  if (const auto* v = std::get_if<double>(&values.at(i))) {
+    return *v;
+  }
+  if (const auto* v = std::get_if<std::int64_t>(&values.at(i))) {
+    return static_cast<double>(*v);
+  }
+  throw DbError(ErrorKind::other, "column " + std::to_string(i) + " is not a number");
+}
+
+const std::string& Row::text(std::size_t i) const {
+  if (const auto* v = std::get_if<std::string>(&values.at(i))) {
+    return *v;
+  }
+  throw DbError(ErrorKind::other, "column " + std::to_string(i) + " is not text");
+}
+
+namespace {
+
+ErrorKind kind_of(int rc) {
+  switch (rc & 0xFF) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return ErrorKind::busy;
+    case SQLITE_CONSTRAINT: return ErrorKind::constraint;
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_READONLY: return ErrorKind::unavailable;
+    default: return ErrorKind::other;
+  }
+}
+
+class SqliteConnection final : public Connection {
+ public:
+  SqliteConnection(const SqliteOptions& o) {
+    const int rc = sqlite3_open_v2(o.path.c_str(), &db_,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                       SQLITE_OPEN_NOMUTEX,
+                                   nullptr);
+    if (rc != SQLITE_OK) {
+      std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw DbError(ErrorKind::unavailable, "sqlite open " + o.path + ": " + msg);
+    }
+    sqlite3_busy_timeout(db_, static_cast<int>(o.busy_timeout.count()));
+    exec_script(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  }
+
+  ~SqliteConnection() override {
+    for (auto& [sql, stmt] : cache_) {
+      sqlite3_finalize(stmt);
+    }
+    sqlite3_close(db_);
+  }
+
+  Result exec(std::string_view sql, std::initializer_list<Value> params) override {
+    return run(sql, params.begin(), params.size());
+  }
+  Result exec(std::string_view sql, const std::vector<Value>& params) override {
+    return run(sql, params.data(), params.size());
+  }
+
+  void exec_script(std::string_view sql) override {
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
+      sqlite3_free(err);
+      throw DbError(kind_of(rc), "sqlite: " + msg);
+    }
+  }
+
+  std::string_view dialect() const noexcept override { return "sqlite"; }
+
+  void begin(bool write) override { exec_script(write ? "BEGIN IMMEDIATE" : "BEGIN"); }
+  void commit() override { exec_script("COMMIT"); }
+  void rollback() noexcept override {
+    if (sqlite3_get_autocommit(db_) == 0) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+  }
+
+ private:
+  sqlite3_stmt* prepare(std::string_view sql) {
+    std::string key(sql);
+    if (auto it = cache_.find(key); it != cache_.end()) {
+      return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    const int rc =
+        sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
+                           SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+      throw DbError(kind_of(rc), std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
+    }
+    cache_.emplace(std::move(key), stmt);
+    return stmt;
+  }
+
+  void fail(int rc) { throw DbError(kind_of(rc), std::string("sqlite: ") + sqlite3_errmsg(db_)); }
+
+  Result run(std::string_view sql, const Value* params, std::size_t count) {
+    sqlite3_stmt* stmt = prepare(sql);
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } reset{stmt};
+
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::string name = "$" + std::to_string(i + 1);
+      const int idx = sqlite3_bind_parameter_index(stmt, name.c_str());
+      if (idx == 0) {
+        throw DbError(ErrorKind::other, "sqlite: statement has no parameter " + name);
+      }
+      const int rc = std::visit(
+          [&](const auto& v) -> int {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::nullptr_t>) {
+              return sqlite3_bind_null(stmt, idx);
+            } else if constexpr (std::is_same_v<T, std::int64_t>) {
+              return sqlite3_bind_int64(stmt, idx, v);
+            } else if constexpr (std::is_same_v<T, double>) {
+              return sqlite3_bind_double(stmt, idx, v);
+            } else {
+              return sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()),
+                                       SQLITE_TRANSIENT);
+            }
+          },
+          params[i]);
+      if (rc != SQLITE_OK) {
+        fail(rc);
+      }
+    }
+
+    Result result;
+    const int ncols = sqlite3_column_count(stmt);
+    result.columns.reserve(static_cast<std::size_t>(ncols));
+    for (int c = 0; c < ncols; ++c) {
+      result.columns.emplace_back(sqlite3_column_name(stmt, c));
+    }
+    for (;;) {
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) {
+        break;
+      }
+      if (rc != SQLITE_ROW) {
+        fail(rc);
+      }
+      Row row;
+      row.values.reserve(static_cast<std::size_t>(ncols));
+      for (int c = 0; c < ncols; ++c) {
+        switch (sqlite3_column_type(stmt, c)) {
+          case SQLITE_NULL: row.values.emplace_back(nullptr); break;
+          case SQLITE_INTEGER: row.values.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(stmt, c))); break;
+          case SQLITE_FLOAT: row.values.emplace_back(sqlite3_column_double(stmt, c)); break;
+          default: {
+            const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(stmt, c));
+            const int n = sqlite3_column_bytes(stmt, c);
+            row.values.emplace_back(std::string(p != nullptr ? p : "", static_cast<std::size_t>(n)));
+          }
+        }
+      }
+      result.rows.push_back(std::move(row));
+    }
+    result.affected = sqlite3_changes64(db_);
+    return result;
+  }
+
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  explicit SqliteDatabase(SqliteOptions o) : options_(std::move(o)) {
+    // Open one connection now so a bad path fails at start-up.
+    idle_.push_back(std::make_unique<SqliteConnection>(options_));
+    created_ = 1;
+  }
+
+  Lease acquire(std::chrono::milliseconds wait) override {
+    std::unique_lock lock(mutex_);
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+      if (!idle_.empty()) {
+        auto c = std::move(idle_.back());
+        idle_.pop_back();
+        return Lease(*this, std::move(c));
+      }
+      if (created_ < options_.pool_size) {
+        ++created_;
+        lock.unlock();
+        try {
+          return Lease(*this, std::make_unique<SqliteConnection>(options_));
+        } catch (...) {
+          std::lock_guard relock(mutex_);
+          --created_;
+          throw;
+        }
+      }
+      if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty()) {
+        throw DbError(ErrorKind::unavailable, "sqlite: no connection free within the deadline");
+      }
+    }
+  }
+
+  bool ping() noexcept override {
+    try {
+      auto c = acquire(std::chrono::milliseconds(500));
+      return c->exec("SELECT 1").rows.size() == 1;
+    } catch (...) {
+      return false;
+    }
+  }
+
+ protected:
+  void release(std::unique_ptr<Connection> c, bool healthy) noexcept override {
+    std::lock_guard lock(mutex_);
+    if (healthy) {
+      c->rollback();  // never hand out a connection inside a transaction
+      idle_.push_back(std::move(c));
+    } else {
+      --created_;
+    }
+    available_.notify_one();
+  }
+
+ private:
+  SqliteOptions options_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  std::size_t created_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Database> open_sqlite(const SqliteOptions& options) {
+  return std::make_unique<SqliteDatabase>(options);
+}
+
+}  // namespace emporium::db

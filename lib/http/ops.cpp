@@ -1,0 +1,54 @@
+#include "http/ops.hpp"
+
+#include <boost/json.hpp>
+
+namespace emporium::http {
+
+void Readiness::add_check(std::string name, Check check) {
+  std::lock_guard lock(mutex_);
+  checks_.emplace_back(std::move(name), std::move(check));
+}
+
+Readiness::Report Readiness::evaluate() const {
+  Report r;
+  if (shutting_down()) {
+    r.ready = false;
+    r.checks.emplace_back("shutdown", false);
+    return r;
+  }
+  std::lock_guard lock(mutex_);
+  for (const auto& [name, check] : checks_) {
+    const bool ok = check();
+    r.ready = r.ready && ok;
+    r.checks.emplace_back(name, ok);
+  }
+  return r;
+}
+
+void add_ops_routes(Router& router, const Readiness& readiness, const obs::Registry& metrics) {
+  router.add(
+      "GET", "/healthz",
+      [](Request&) { return Response::json(200, R"({"status":"ok"})"); },
+      RouteOptions{.blocking = false});
+  router.add(
+      "GET", "/readyz",
+      [&readiness](Request&) {
+        const auto report = readiness.evaluate();
+        boost::json::object checks;
+        for (const auto& [name, ok] : report.checks) {
+          checks[name] = ok ? "ok" : "failing";
+        }
+        boost::json::object body{{"status", report.ready ? "ready" : "not ready"},
+                                 {"checks", std::move(checks)}};
+        return Response::json(report.ready ? 200 : 503, boost::json::serialize(body));
+      },
+      RouteOptions{.blocking = true});
+  router.add(
+      "GET", "/metrics",
+      [&metrics](Request&) {
+        return Response::text(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+      },
+      RouteOptions{.blocking = true});
+}
+
+}  // namespace emporium::http

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "http/router.hpp"
+#include "obs/metrics.hpp"
+
+namespace emporium::http {
+
+// Whether this process should receive traffic: false once shutdown begins or
+// while any registered dependency check fails.
+class Readiness {
+ public:
+  using Check = std::function<bool()>;
+
+  // Adds a named dependency check (e.g. "database"); it must return quickly
+  // and must not throw.
+  void add_check(std::string name, Check check);
+  void begin_shutdown() noexcept { shutting_down_.store(true); }
+  bool shutting_down() const noexcept { return shutting_down_.load(); }
+
+  struct Report {
+    bool ready = true;
+    std::vector<std::pair<std::string, bool>> checks;
+  };
+  Report evaluate() const;
+
+ private:
+  std::atomic<bool> shutting_down_{false};
+  mutable std::mutex mutex_;
+  std::vector<std::pair<std::string, Check>> checks_;
+};
+
+// Registers GET /healthz (alive: 200 while the process serves), GET /readyz
+// (200 when ready, else 503 with the failing checks) and GET /metrics
+// (Prometheus text format 0.0.4).
+void add_ops_routes(Router& router, const Readiness& readiness, const obs::Registry& metrics);
+
+}  // namespace emporium::http

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "http/message.hpp"
+#include "http/router.hpp"
+#include "obs/metrics.hpp"
+
+namespace emporium::http {
+
+struct CorsPolicy {
+  // Allowed origins ("https://shop.example"), or "*" for any. Empty: CORS off.
+  std::vector<std::string> origins;
+};
+
+// The middleware every request passes through, in this order: request id,
+// metrics and access log, CORS preflight, routing (404/405), the exception
+// guard around the handler, then security and CORS headers on the way out.
+// Socket-free, so it is tested without a server.
+class Pipeline {
+ public:
+  Pipeline(CorsPolicy cors, obs::Registry& metrics);
+
+  // Produces the response for `req` given the router's `match`. Never throws:
+  // an exception escaping the handler becomes a 500 problem that names only
+  // the request id, and the exception text goes to the error log.
+  Response handle(Request& req, const Router::Match& match) const noexcept;
+
+ private:
+  Response dispatch(Request& req, const Router::Match& match) const;
+  void decorate(const Request& req, Response& res) const;
+
+  CorsPolicy cors_;
+  obs::Family<obs::Counter>& requests_;
+  obs::Family<obs::Histogram>& latency_;
+  obs::Gauge& in_flight_;
+};
+
+// Returns `candidate` when it is an acceptable client-supplied request id
+// (1-128 characters of [A-Za-z0-9._:-]), otherwise a fresh random id.
+std::string request_id_from(std::string_view candidate);
+
+}  // namespace emporium::http

@@ -1,0 +1,132 @@
+#include "http/router.hpp"
+
+#include <algorithm>
+#include <boost/url/pct_string_view.hpp>
+#include <stdexcept>
+
+namespace emporium::http {
+
+namespace {
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (path.size() > 1 && path.back() == '/') {
+    path.remove_suffix(1);
+  }
+  std::size_t i = (!path.empty() && path.front() == '/') ? 1 : 0;
+  while (i <= path.size()) {
+    const std::size_t j = std::min(path.find('/', i), path.size());
+    out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  if (out.size() == 1 && out.front().empty()) {
+    out.clear();  // "/" has no segments
+  }
+  return out;
+}
+
+// Specificity of a matching route: literal segments earlier in the path
+// weigh more than later ones.
+std::uint64_t specificity(const Route& r) {
+  std::uint64_t score = 0;
+  for (const auto& [text, is_param] : r.segments) {
+    score = (score << 1) | (is_param ? 0U : 1U);
+  }
+  return score;
+}
+
+bool segments_match(const Route& r, const std::vector<std::string_view>& parts) {
+  if (r.segments.size() != parts.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto& [text, is_param] = r.segments[i];
+    if (is_param ? parts[i].empty() : parts[i] != text) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void Router::add(std::string_view method, std::string_view path_template, Handler handler,
+                 RouteOptions options) {
+  Route r{std::string(method), std::string(path_template), std::move(handler), options, {}};
+  for (auto seg : split_path(path_template)) {
+    const bool open = seg.find('{') != std::string_view::npos;
+    const bool close = seg.find('}') != std::string_view::npos;
+    if (open || close) {
+      if (seg.size() < 3 || seg.front() != '{' || seg.back() != '}') {
+        throw std::invalid_argument("bad route template: " + std::string(path_template));
+      }
+      r.segments.emplace_back(std::string(seg.substr(1, seg.size() - 2)), true);
+    } else {
+      r.segments.emplace_back(std::string(seg), false);
+    }
+  }
+  for (const auto& existing : routes_) {
+    if (existing.method == r.method && existing.segments == r.segments) {
+      throw std::invalid_argument("duplicate route: " + r.method + " " + r.path_template);
+    }
+  }
+  routes_.push_back(std::move(r));
+}
+
+Router::Match Router::match(std::string_view method, std::string_view encoded_path) const {
+  const auto parts = split_path(encoded_path);
+  const std::string_view wanted = method == "HEAD" ? std::string_view("GET") : method;
+
+  const Route* best_path = nullptr;  // most specific template matching the path
+  std::uint64_t best_score = 0;
+  for (const auto& r : routes_) {
+    if (segments_match(r, parts)) {
+      const auto s = specificity(r);
+      if (best_path == nullptr || s > best_score) {
+        best_path = &r;
+        best_score = s;
+      }
+    }
+  }
+  Match m;
+  if (best_path == nullptr) {
+    return m;
+  }
+  // All routes sharing the winning template form the resource.
+  for (const auto& r : routes_) {
+    if (r.segments != best_path->segments) {
+      continue;
+    }
+    if (r.method == wanted) {
+      m.route = &r;
+    }
+    if (!m.allow.empty()) {
+      m.allow += ", ";
+    }
+    m.allow += r.method;
+    if (r.method == "GET") {
+      m.allow += ", HEAD";
+    }
+  }
+  if (m.route == nullptr) {
+    m.status = 405;
+    return m;
+  }
+  m.status = 200;
+  m.allow.clear();
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto& [name, is_param] = m.route->segments[i];
+    if (!is_param) {
+      continue;
+    }
+    auto decoded = boost::urls::make_pct_string_view(parts[i]);
+    if (!decoded) {
+      m = Match{};  // undecodable parameter: no such resource
+      return m;
+    }
+    m.params.emplace_back(name, decoded->decode());
+  }
+  return m;
+}
+
+}  // namespace emporium::http

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "http/message.hpp"
+
+namespace emporium::http {
+
+// A handler turns a request into a response. It may throw only for bugs or
+// broken infrastructure; expected failures are returned as problem responses.
+using Handler = std::function<Response(Request&)>;
+
+struct RouteOptions {
+  // True when the handler may block (database, upstream calls): the server
+  // runs it on the blocking worker pool instead of an I/O thread.
+  bool blocking = true;
+};
+
+struct Route {
+  std::string method;
+  std::string path_template;  // e.g. "/api/products/{id}"
+  Handler handler;
+  RouteOptions options;
+  // Compiled template: literal segments, or "" with is_param set.
+  std::vector<std::pair<std::string, bool>> segments;
+};
+
+// Maps method + path templates to handlers. Literal segments win over
+// parameters ("/api/products/categories" beats "/api/products/{id}"). A single
+// trailing slash is ignored. HEAD is served by the GET handler.
+class Router {
+ public:
+  struct Match {
+    const Route* route = nullptr;  // set when status == 200
+    int status = 404;              // 200, 404 or 405
+    std::string allow;             // for 405: the methods the path accepts
+    std::vector<std::pair<std::string, std::string>> params;  // percent-decoded
+  };
+
+  // Registers a route. Throws std::invalid_argument on a malformed template
+  // ("{}" or a segment mixing text and braces) or a duplicate method+template.
+  void add(std::string_view method, std::string_view path_template, Handler handler,
+           RouteOptions options = {});
+
+  // Finds the route for `encoded_path` (the path as sent, without query).
+  Match match(std::string_view method, std::string_view encoded_path) const;
+
+  const std::vector<Route>& routes() const noexcept { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace emporium::http

@@ -1,0 +1,125 @@
+#include "commands.hpp"
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include "config/config.hpp"
+#include "http/ops.hpp"
+#include "http/pipeline.hpp"
+#include "http/server.hpp"
+#include "obs/log.hpp"
+#include "obs/metrics.hpp"
+#include "services.hpp"
+#include "settings.hpp"
+
+namespace emporium {
+
+namespace {
+
+// Loads configuration or prints why it cannot, naming the key.
+std::optional<config::Config> load_config(const CommandLine& line) {
+  auto env = config::emporium_environment(line.envp);
+  std::optional<std::string> file = line.config_file;
+  if (auto it = env.find("EMPORIUM_CONFIG"); it != env.end()) {
+    if (!file) {
+      file = it->second;
+    }
+    env.erase(it);
+  }
+  try {
+    return config::Config::load(settings_schema(), file, env, line.flags);
+  } catch (const config::ConfigError& e) {
+    std::cerr << "emporium: " << e.what() << "\n";
+    return std::nullopt;
+  }
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i <= s.size()) {
+    const auto j = std::min(s.find(',', i), s.size());
+    std::string item = s.substr(i, j - i);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) {
+      out.push_back(std::move(item));
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+void add_config_flags(CLI::App& sub, CommandLine& line) {
+  sub.add_option_function<std::string>(
+      "--config", [&line](const std::string& v) { line.config_file = v; },
+      "TOML file of key = value settings [env EMPORIUM_CONFIG]");
+  for (const auto& def : settings_schema()) {
+    std::string help = def.help + " [env " + config::env_name(def.name) + ", default '" +
+                       def.default_value + "']";
+    sub.add_option_function<std::string>(
+        "--" + config::flag_name(def.name),
+        [&line, key = def.name](const std::string& v) { line.flags[key] = v; }, help);
+  }
+}
+
+int run_serve(const CommandLine& line) {
+  auto cfg = load_config(line);
+  if (!cfg) {
+    return 2;
+  }
+  obs::init_logging(cfg->str("log_level"));
+  try {
+    std::filesystem::create_directories(cfg->str("data_dir"));
+    obs::Registry metrics;
+    obs::register_process_metrics(metrics);
+    http::Readiness readiness;
+    http::Router router;
+    http::add_ops_routes(router, readiness, metrics);
+    Services services(*cfg, metrics, readiness, router);
+
+    http::Pipeline pipeline(http::CorsPolicy{split_list(cfg->str("cors_origins"))}, metrics);
+    http::Server server(server_options(*cfg), router, pipeline, readiness, metrics);
+    const auto port = server.listen();
+    obs::info("listening", {{"host", cfg->address("listen").host},
+                            {"port", static_cast<std::int64_t>(port)},
+                            {"version", EMPORIUM_VERSION}});
+    server.run();
+    obs::info("stopped");
+  } catch (const std::exception& e) {
+    obs::error("serve failed", {{"error", e.what()}});
+    obs::flush_logs();
+    return 1;
+  }
+  obs::flush_logs();
+  return 0;
+}
+
+int run_migrate(const CommandLine& line) {
+  auto cfg = load_config(line);
+  if (!cfg) {
+    return 2;
+  }
+  obs::init_logging(cfg->str("log_level"));
+  try {
+    std::filesystem::create_directories(cfg->str("data_dir"));
+    const int applied = migrate_all(*cfg);
+    obs::info("migrations done", {{"applied", static_cast<std::int64_t>(applied)}});
+  } catch (const std::exception& e) {
+    obs::error("migrate failed", {{"error", e.what()}});
+    obs::flush_logs();
+    return 1;
+  }
+  obs::flush_logs();
+  return 0;
+}
+
+int run_version(const CommandLine&) {
+  std::cout << "emporium " << EMPORIUM_VERSION << " (" << EMPORIUM_GIT_SHA << ")\n";
+  return 0;
+}
+
+}  // namespace emporium

@@ -1,0 +1,45 @@
+// The emporium binary: a table of subcommands, nothing else.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "commands.hpp"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* help;
+  int (*run)(const emporium::CommandLine&);
+};
+
+constexpr Command kCommands[] = {
+    {"serve", "Run Emporium's HTTP services", emporium::run_serve},
+    {"migrate", "Apply pending database migrations and exit", emporium::run_migrate},
+    {"version", "Print the version and exit", emporium::run_version},
+};
+
+}  // namespace
+
+int main(int argc, char** argv, char** envp) {
+  CLI::App app{"Emporium: an e-commerce platform"};
+  app.require_subcommand(1);
+  emporium::CommandLine line;
+  line.envp = envp;
+  std::vector<std::pair<CLI::App*, const Command*>> subs;
+  for (const auto& cmd : kCommands) {
+    auto* sub = app.add_subcommand(cmd.name, cmd.help);
+    emporium::add_config_flags(*sub, line);
+    subs.emplace_back(sub, &cmd);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  for (const auto& [sub, cmd] : subs) {
+    if (sub->parsed()) {
+      return cmd->run(line);
+    }
+  }
+  return 2;
+}

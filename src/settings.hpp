@@ -1,0 +1,16 @@
+#pragma once
+
+#include <vector>
+
+#include "config/config.hpp"
+#include "http/server.hpp"
+
+namespace emporium {
+
+// Every configuration key the binary understands, with defaults and help.
+const std::vector<config::KeyDef>& settings_schema();
+
+// Server options from validated configuration.
+http::ServerOptions server_options(const config::Config& c);
+
+}  // namespace emporium
