@@ -48,6 +48,21 @@ bool segments_match(const Route& r, const std::vector<std::string_view>& parts) 
   return true;
 }
 
+// True when two templates match the same paths (parameter names aside).
+bool same_shape(const Route& a, const Route& b) {
+  if (a.segments.size() != b.segments.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.segments.size(); ++i) {
+    const auto& [at, ap] = a.segments[i];
+    const auto& [bt, bp] = b.segments[i];
+    if (ap != bp || (!ap && at != bt)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 void Router::add(std::string_view method, std::string_view path_template, Handler handler,
@@ -66,7 +81,7 @@ void Router::add(std::string_view method, std::string_view path_template, Handle
     }
   }
   for (const auto& existing : routes_) {
-    if (existing.method == r.method && existing.segments == r.segments) {
+    if (existing.method == r.method && same_shape(existing, r)) {
       throw std::invalid_argument("duplicate route: " + r.method + " " + r.path_template);
     }
   }
@@ -94,7 +109,7 @@ Router::Match Router::match(std::string_view method, std::string_view encoded_pa
   }
   // All routes sharing the winning template form the resource.
   for (const auto& r : routes_) {
-    if (r.segments != best_path->segments) {
+    if (!same_shape(r, *best_path)) {
       continue;
     }
     if (r.method == wanted) {

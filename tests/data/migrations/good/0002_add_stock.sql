@@ -1,0 +1,2 @@
+ALTER TABLE items ADD COLUMN stock INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX items_name ON items (name);

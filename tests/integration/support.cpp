@@ -1,0 +1,365 @@
+#include "support.hpp"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace emporium::test {
+
+using clock = std::chrono::steady_clock;
+
+Process::Process(std::vector<std::string> args, std::map<std::string, std::string> env) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    throw std::runtime_error("pipe failed");
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+
+  std::vector<std::string> argv_s{EMPORIUM_BINARY};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
+
+  for (const char* keep : {"PATH", "HOME", "TMPDIR"}) {
+    if (const char* v = std::getenv(keep); v != nullptr && !env.contains(keep)) {
+      env[keep] = v;
+    }
+  }
+  std::vector<std::string> env_s;
+  for (const auto& [k, v] : env) {
+    env_s.push_back(k + "=" + v);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_s) {
+    envp.push_back(e.data());
+  }
+  envp.push_back(nullptr);
+
+  const int rc = posix_spawn(&pid_, EMPORIUM_BINARY, &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  out_fd_ = fds[0];
+  if (rc != 0) {
+    close(out_fd_);
+    throw std::runtime_error("posix_spawn failed");
+  }
+}
+
+Process::~Process() {
+  if (!exited_ && pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status_, 0);
+  }
+  if (out_fd_ >= 0) {
+    close(out_fd_);
+  }
+}
+
+void Process::pump(std::chrono::milliseconds timeout) {
+  pollfd p{out_fd_, POLLIN, 0};
+  if (poll(&p, 1, static_cast<int>(timeout.count())) > 0) {
+    char buf[65536];
+    const ssize_t n = read(out_fd_, buf, sizeof buf);
+    if (n > 0) {
+      output_.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  if (!exited_ && waitpid(pid_, &status_, WNOHANG) == pid_) {
+    exited_ = true;
+  }
+}
+
+std::optional<std::string> Process::wait_for_line(const std::string& needle,
+                                                  std::chrono::milliseconds timeout) {
+  const auto deadline = clock::now() + timeout;
+  for (;;) {
+    std::size_t line_start = scanned_;
+    for (std::size_t nl = output_.find('\n', line_start); nl != std::string::npos;
+         nl = output_.find('\n', line_start)) {
+      std::string line = output_.substr(line_start, nl - line_start);
+      line_start = nl + 1;
+      scanned_ = line_start;
+      if (line.find(needle) != std::string::npos) {
+        return line;
+      }
+    }
+    if (clock::now() >= deadline) {
+      return std::nullopt;
+    }
+    if (exited_) {
+      pump(std::chrono::milliseconds(0));
+      if (output_.find('\n', scanned_) == std::string::npos) {
+        return std::nullopt;
+      }
+      continue;
+    }
+    pump(std::chrono::milliseconds(20));
+  }
+}
+
+std::uint16_t Process::wait_listening(std::chrono::milliseconds timeout) {
+  auto line = wait_for_line("\"msg\":\"listening\"", timeout);
+  if (!line) {
+    throw std::runtime_error("emporium did not start listening; output:\n" + output_);
+  }
+  return static_cast<std::uint16_t>(boost::json::parse(*line).at("port").as_int64());
+}
+
+void Process::signal(int signo) {
+  if (!exited_) {
+    kill(pid_, signo);
+  }
+}
+
+int Process::wait_exit(std::chrono::milliseconds timeout) {
+  const auto deadline = clock::now() + timeout;
+  while (!exited_ && clock::now() < deadline) {
+    pump(std::chrono::milliseconds(20));
+  }
+  if (!exited_) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status_, 0);
+    exited_ = true;
+    return -1;
+  }
+  while (true) {  // drain remaining output
+    pollfd p{out_fd_, POLLIN, 0};
+    char buf[65536];
+    if (poll(&p, 1, 0) <= 0) {
+      break;
+    }
+    const ssize_t n = read(out_fd_, buf, sizeof buf);
+    if (n <= 0) {
+      break;
+    }
+    output_.append(buf, static_cast<std::size_t>(n));
+  }
+  return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+}
+
+const std::string& Process::output() {
+  pump(std::chrono::milliseconds(0));
+  return output_;
+}
+
+namespace {
+
+std::size_t collect(char* data, std::size_t size, std::size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+std::size_t collect_header(char* data, std::size_t size, std::size_t n, void* user) {
+  std::string_view line(data, size * n);
+  const auto colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    auto value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') {
+      value.remove_prefix(1);
+    }
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) {
+      value.remove_suffix(1);
+    }
+    static_cast<http::Headers*>(user)->add(line.substr(0, colon), value);
+  }
+  return size * n;
+}
+
+}  // namespace
+
+std::optional<http::Response> request(const std::string& method, std::uint16_t port,
+                                      const std::string& target, const std::string& body,
+                                      const std::vector<std::string>& headers) {
+  CURL* h = curl_easy_init();
+  http::Response res;
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + target;
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &res.body);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, collect_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &res.headers);
+  if (method == "HEAD") {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  } else {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+  }
+  if (!body.empty()) {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, body.c_str());
+  }
+  curl_slist* list = curl_slist_append(nullptr, "Expect:");
+  for (const auto& hdr : headers) {
+    list = curl_slist_append(list, hdr.c_str());
+  }
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+  const CURLcode rc = curl_easy_perform(h);
+  long status = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(list);
+  curl_easy_cleanup(h);
+  if (rc != CURLE_OK) {
+    return std::nullopt;
+  }
+  res.status = static_cast<int>(status);
+  return res;
+}
+
+RawConnection::RawConnection(std::uint16_t port) {
+  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
+RawConnection::~RawConnection() {
+  if (fd_ >= 0) {
+    close(fd_);
+  }
+}
+
+bool RawConnection::send(const std::string& bytes) {
+  std::size_t off = 0;
+  while (off < bytes.size()) {
+    const ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) {
+      return false;
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+namespace {
+
+// Counts complete responses in `s` (each with a Content-Length).
+int complete_responses(const std::string& s) {
+  int count = 0;
+  std::size_t pos = 0;
+  for (;;) {
+    const auto end = s.find("\r\n\r\n", pos);
+    if (end == std::string::npos) {
+      return count;
+    }
+    std::size_t length = 0;
+    const auto head = s.substr(pos, end - pos);
+    for (std::string key : {"Content-Length: ", "content-length: "}) {
+      if (auto k = head.find(key); k != std::string::npos) {
+        length = std::stoul(head.substr(k + key.size()));
+      }
+    }
+    if (s.size() < end + 4 + length) {
+      return count;
+    }
+    ++count;
+    pos = end + 4 + length;
+  }
+}
+
+}  // namespace
+
+std::string RawConnection::read_responses(int n, std::chrono::milliseconds timeout) {
+  const auto deadline = clock::now() + timeout;
+  while (complete_responses(pending_) < n && clock::now() < deadline) {
+    pollfd p{fd_, POLLIN, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    if (poll(&p, 1, static_cast<int>(std::max<std::int64_t>(1, left.count()))) <= 0) {
+      continue;
+    }
+    char buf[16384];
+    const ssize_t got = recv(fd_, buf, sizeof buf, 0);
+    if (got <= 0) {
+      break;
+    }
+    pending_.append(buf, static_cast<std::size_t>(got));
+  }
+  return pending_;
+}
+
+bool RawConnection::wait_closed(std::chrono::milliseconds timeout) {
+  const auto deadline = clock::now() + timeout;
+  while (clock::now() < deadline) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 20) <= 0) {
+      continue;
+    }
+    char buf[4096];
+    const ssize_t got = recv(fd_, buf, sizeof buf, 0);
+    if (got <= 0) {
+      return true;
+    }
+    pending_.append(buf, static_cast<std::size_t>(got));
+  }
+  return false;
+}
+
+InProcessServer::InProcessServer(http::ServerOptions options,
+                                 const std::function<void(http::Router&)>& routes) {
+  options.host = "127.0.0.1";
+  options.port = 0;
+  http::add_ops_routes(router_, readiness_, metrics_);
+  routes(router_);
+  pipeline_ = std::make_unique<http::Pipeline>(http::CorsPolicy{}, metrics_);
+  server_ = std::make_unique<http::Server>(options, router_, *pipeline_, readiness_, metrics_);
+  port_ = server_->listen();
+  thread_ = std::thread([this] {
+    server_->run(false);
+    stopped_.store(true);
+  });
+}
+
+InProcessServer::~InProcessServer() {
+  server_->shutdown();
+  thread_.join();
+}
+
+bool InProcessServer::wait_stopped(std::chrono::milliseconds timeout) {
+  const auto deadline = clock::now() + timeout;
+  while (!stopped_.load() && clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return stopped_.load();
+}
+
+std::string temp_dir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "emporium-test-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    throw std::runtime_error("mkdtemp failed");
+  }
+  return tmpl;
+}
+
+std::string temp_file(const std::string& text, const std::string& suffix) {
+  const auto path = std::filesystem::path(temp_dir()) / ("file" + suffix);
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+}  // namespace emporium::test

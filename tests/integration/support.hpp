@@ -1,0 +1,109 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "http/message.hpp"
+#include "http/server.hpp"
+
+namespace emporium::test {
+
+// The emporium binary started as a child process on 127.0.0.1, port 0.
+// Its stdout (JSON log lines) is captured; the port is read from the
+// "listening" line. The destructor kills it if it is still running.
+class Process {
+ public:
+  // Starts `EMPORIUM_BINARY args...` with `env` added to a clean environment
+  // (PATH and HOME kept). Does not wait for anything.
+  Process(std::vector<std::string> args, std::map<std::string, std::string> env = {});
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  // Waits until a log line contains `needle`; returns that line, or nullopt
+  // when the process exits or `timeout` passes first.
+  std::optional<std::string> wait_for_line(const std::string& needle,
+                                           std::chrono::milliseconds timeout);
+  // Waits for the "listening" line and returns the port it names.
+  std::uint16_t wait_listening(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+  void signal(int signo);
+  // Waits for exit; returns the exit code, or -1 on timeout (process killed).
+  int wait_exit(std::chrono::milliseconds timeout);
+  // Everything printed to stdout and stderr so far.
+  const std::string& output();
+
+ private:
+  void pump(std::chrono::milliseconds timeout);
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  std::string output_;
+  std::size_t scanned_ = 0;
+  bool exited_ = false;
+  int status_ = 0;
+};
+
+// A plain blocking HTTP request over libcurl, for checking a server from the
+// outside. Returns nullopt when no response arrived.
+std::optional<http::Response> request(const std::string& method, std::uint16_t port,
+                                      const std::string& target, const std::string& body = {},
+                                      const std::vector<std::string>& headers = {});
+
+// A raw TCP connection to 127.0.0.1:port with a receive timeout, for tests of
+// limits, pipelining and stalls.
+class RawConnection {
+ public:
+  explicit RawConnection(std::uint16_t port);
+  ~RawConnection();
+  bool connected() const { return fd_ >= 0; }
+  bool send(const std::string& bytes);
+  // Reads until `n` complete responses are seen (by Content-Length), the peer
+  // closes, or `timeout` passes. Returns what was read.
+  std::string read_responses(int n, std::chrono::milliseconds timeout);
+  // True when the peer closed the connection within `timeout`.
+  bool wait_closed(std::chrono::milliseconds timeout);
+
+ private:
+  int fd_ = -1;
+  std::string pending_;
+};
+
+// An http::Server running in this process on 127.0.0.1 with its own router,
+// for tests that need handlers the binary does not have (slow, failing).
+class InProcessServer {
+ public:
+  InProcessServer(http::ServerOptions options, const std::function<void(http::Router&)>& routes);
+  ~InProcessServer();  // shuts down and joins
+  std::uint16_t port() const { return port_; }
+  void shutdown() { server_->shutdown(); }
+  // Waits until run() has returned; false when it has not within `timeout`.
+  bool wait_stopped(std::chrono::milliseconds timeout);
+  http::Readiness& readiness() { return readiness_; }
+  obs::Registry& metrics() { return metrics_; }
+
+ private:
+  obs::Registry metrics_;
+  http::Readiness readiness_;
+  http::Router router_;
+  std::unique_ptr<http::Pipeline> pipeline_;
+  std::unique_ptr<http::Server> server_;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stopped_{false};
+  std::thread thread_;
+};
+
+// Writes `text` to a new temporary file and returns its path.
+std::string temp_file(const std::string& text, const std::string& suffix = "");
+// Creates a new temporary directory and returns its path.
+std::string temp_dir();
+
+}  // namespace emporium::test
