@@ -4,7 +4,12 @@
 #include <filesystem>
 #include <iostream>
 
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
 #include "config/config.hpp"
+#include "product/service.hpp"
 #include "http/ops.hpp"
 #include "http/pipeline.hpp"
 #include "http/server.hpp"
@@ -79,9 +84,9 @@ int run_serve(const CommandLine& line) {
     http::Readiness readiness;
     http::Router router;
     http::add_ops_routes(router, readiness, metrics);
-    Services services(*cfg, metrics, readiness, router);
-
     http::Pipeline pipeline(http::CorsPolicy{split_list(cfg->str("cors_origins"))}, metrics);
+    Services services(*cfg, metrics, readiness, router, pipeline);
+
     http::Server server(server_options(*cfg), router, pipeline, readiness, metrics);
     const auto port = server.listen();
     obs::info("listening", {{"host", cfg->address("listen").host},
@@ -89,6 +94,11 @@ int run_serve(const CommandLine& line) {
                             {"version", EMPORIUM_VERSION}});
     server.run();
     obs::info("stopped");
+  } catch (const config::ConfigError& e) {
+    obs::error("configuration error", {{"error", e.what()}});
+    obs::flush_logs();
+    std::cerr << "emporium: " << e.what() << "\n";
+    return 2;
   } catch (const std::exception& e) {
     obs::error("serve failed", {{"error", e.what()}});
     obs::flush_logs();
@@ -115,6 +125,69 @@ int run_migrate(const CommandLine& line) {
   }
   obs::flush_logs();
   return 0;
+}
+
+int run_seed(const CommandLine& line) {
+  auto cfg = load_config(line);
+  if (!cfg) {
+    return 2;
+  }
+  obs::init_logging(cfg->str("log_level"));
+  try {
+    std::filesystem::create_directories(cfg->str("data_dir"));
+    auto database = open_database(*cfg, "product");
+    db::migrate(*database, "product", product::migrations());
+    product::Store store(*database);
+    const int added = product::seed_demo(store);
+    obs::info("seed done", {{"products_added", static_cast<std::int64_t>(added)}});
+  } catch (const std::exception& e) {
+    obs::error("seed failed", {{"error", e.what()}});
+    obs::flush_logs();
+    return 1;
+  }
+  obs::flush_logs();
+  return 0;
+}
+
+int run_routes(const CommandLine& line) {
+  // Mounts the all-in-one shape on a scratch data directory and prints the
+  // routes its listener serves, as JSON: [{"method","path"}].
+  CommandLine scratch = line;
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("emporium-routes-" + std::to_string(::getpid()));
+  scratch.flags["data_dir"] = dir.string();
+  scratch.flags["demo_catalog"] = "false";
+  scratch.flags["admin_email"] = "";
+  scratch.flags["services"] = "all";
+  scratch.flags["log_level"] = "error";
+  auto cfg = load_config(scratch);
+  if (!cfg) {
+    return 2;
+  }
+  obs::init_logging("error");
+  int rc = 0;
+  try {
+    std::filesystem::create_directories(dir);
+    obs::Registry metrics;
+    http::Readiness readiness;
+    http::Router router;
+    http::add_ops_routes(router, readiness, metrics);
+    http::Pipeline pipeline(http::CorsPolicy{}, metrics);
+    {
+      Services services(*cfg, metrics, readiness, router, pipeline);
+    }
+    boost::json::array out;
+    for (const auto& r : router.routes()) {
+      out.push_back(boost::json::object{{"method", r.method}, {"path", r.path_template}});
+    }
+    std::cout << boost::json::serialize(out) << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "emporium: " << e.what() << "\n";
+    rc = 1;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return rc;
 }
 
 int run_version(const CommandLine&) {

@@ -27,5 +27,7 @@ void add_config_flags(CLI::App& sub, CommandLine& line);
 int run_serve(const CommandLine& line);
 int run_migrate(const CommandLine& line);
 int run_version(const CommandLine& line);
+int run_seed(const CommandLine& line);
+int run_routes(const CommandLine& line);
 
 }  // namespace emporium

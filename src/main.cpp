@@ -15,6 +15,8 @@ struct Command {
 constexpr Command kCommands[] = {
     {"serve", "Run Emporium's HTTP services", emporium::run_serve},
     {"migrate", "Apply pending database migrations and exit", emporium::run_migrate},
+    {"seed", "Load the demo catalog into an empty product database and exit", emporium::run_seed},
+    {"routes", "Print the public HTTP routes as JSON and exit", emporium::run_routes},
     {"version", "Print the version and exit", emporium::run_version},
 };
 

@@ -1,43 +1,179 @@
 #include "services.hpp"
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 
+#include "cart/service.hpp"
+#include "gateway/gateway.hpp"
 #include "obs/log.hpp"
+#include "order/service.hpp"
+#include "product/service.hpp"
+#include "user/service.hpp"
 
 namespace emporium {
 
 namespace {
+
+constexpr std::string_view kDevelopmentSecret = "emporium-development-secret-do-not-use-in-production";
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i <= s.size()) {
+    const auto j = std::min(s.find(',', i), s.size());
+    std::string item = s.substr(i, j - i);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) {
+      out.push_back(item);
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+http::ClientOptions upstream_options(const config::Config& config, std::string_view name) {
+  http::ClientOptions o;
+  o.name = std::string(name);
+  o.base_url = config.str(std::string(name) + "_url");
+  o.timeout = config.duration("upstream_timeout");
+  return o;
+}
+
+}  // namespace
+
+const std::vector<ServiceModule>& service_modules() {
+  static const std::vector<ServiceModule> modules = {
+      {"product", "0.0.0.0:3001", product::migrations, product::mount},
+      {"user", "0.0.0.0:3002", user::migrations, user::mount},
+      {"cart", "0.0.0.0:3003", cart::migrations, cart::mount},
+      {"order", "0.0.0.0:3004", order::migrations, order::mount},
+  };
+  return modules;
+}
+
+std::vector<std::string> selected_services(const config::Config& config) {
+  const auto& value = config.str("services");
+  std::vector<std::string> out;
+  if (value == "all") {
+    for (const auto& m : service_modules()) {
+      out.emplace_back(m.name);
+    }
+    return out;
+  }
+  for (auto& name : split(value)) {
+    const bool known = name == "gateway" ||
+                       std::any_of(service_modules().begin(), service_modules().end(),
+                                   [&](const ServiceModule& m) { return m.name == name; });
+    if (!known) {
+      throw config::ConfigError("invalid value for services: unknown service '" + name +
+                                "' (expected all, or a list of product, user, cart, order, gateway)");
+    }
+    out.push_back(std::move(name));
+  }
+  if (out.empty()) {
+    throw config::ConfigError("invalid value for services: empty");
+  }
+  return out;
+}
+
+auth::TokenSettings token_settings(const config::Config& config) {
+  auth::TokenSettings s;
+  s.secret = config.str("jwt_secret");
+  const bool development = config.str("mode") == "development";
+  if (s.secret.empty()) {
+    if (!development) {
+      throw config::ConfigError("jwt_secret is required outside development mode");
+    }
+    s.secret = std::string(kDevelopmentSecret);
+  }
+  if (!development && (s.secret.size() < 32 || s.secret == kDevelopmentSecret)) {
+    throw config::ConfigError(
+        "jwt_secret must be at least 32 characters and not the development default outside "
+        "development mode");
+  }
+  s.issuer = config.str("jwt_issuer");
+  s.audience = config.str("jwt_audience");
+  s.access_ttl = std::chrono::duration_cast<std::chrono::seconds>(config.duration("access_ttl"));
+  return s;
+}
 
 std::unique_ptr<db::Database> open_database(const config::Config& config, std::string_view name) {
   const auto path = std::filesystem::path(config.str("data_dir")) / (std::string(name) + ".db");
   return db::open_sqlite({.path = path.string()});
 }
 
-}  // namespace
+struct Services::State {
+  explicit State(const config::Config& c, const http::Pipeline& pipeline)
+      : tokens(token_settings(c)), local_upstream(local, pipeline) {}
 
-const std::vector<ServiceModule>& service_modules() {
-  // Services register here as they are added to the binary.
-  static const std::vector<ServiceModule> modules = {};
-  return modules;
-}
+  auth::Tokens tokens;
+  http::Router local;  // every in-process route, public and internal
+  svc::LocalUpstream local_upstream;
+  std::map<std::string, std::unique_ptr<svc::HttpUpstream>, std::less<>> remote;
+  std::vector<std::unique_ptr<db::Database>> databases;
+  // Declared after the databases: services (and their background work) stop first.
+  std::vector<std::unique_ptr<Service>> services;
+  std::unique_ptr<gateway::Gateway> edge;
+};
 
-Services::Services(const config::Config& config, obs::Registry& metrics,
-                   http::Readiness& readiness, http::Router& router) {
+Services::Services(const config::Config& config, obs::Registry& metrics, http::Readiness& readiness,
+                   http::Router& listener, const http::Pipeline& pipeline)
+    : state_(std::make_unique<State>(config, pipeline)) {
+  auto& st = *state_;
+  const auto selected = selected_services(config);
+  const bool all = config.str("services") == "all";
+  auto is_local = [&](std::string_view name) {
+    return std::find(selected.begin(), selected.end(), name) != selected.end();
+  };
+  auto upstream = [&](std::string_view name) -> svc::Upstream& {
+    if (is_local(name)) {
+      return st.local_upstream;
+    }
+    auto it = st.remote.find(name);
+    if (it == st.remote.end()) {
+      it = st.remote
+               .emplace(std::string(name), std::make_unique<svc::HttpUpstream>(
+                                               upstream_options(config, name), &metrics))
+               .first;
+    }
+    return *it->second;
+  };
+  Routes routes(listener, st.local, !all);
   for (const auto& module : service_modules()) {
-    auto& database = *databases_.emplace_back(open_database(config, module.name));
+    if (!is_local(module.name)) {
+      continue;
+    }
+    auto& database = *st.databases.emplace_back(open_database(config, module.name));
     const int applied = db::migrate(database, module.name, module.migrations());
-    obs::info("service ready", {{"service", module.name},
-                                {"migrations_applied", static_cast<std::int64_t>(applied)}});
     readiness.add_check("database:" + std::string(module.name),
                         [&database] { return database.ping(); });
-    ServiceContext ctx{config, database, router, metrics, readiness};
-    module.mount(ctx);
+    ServiceContext ctx{config, database, routes, metrics, readiness, st.tokens, upstream};
+    st.services.push_back(module.mount(ctx));
+    obs::info("service started", {{"service", module.name},
+                                  {"migrations_applied", static_cast<std::int64_t>(applied)}});
+  }
+  if (!all && is_local("gateway")) {
+    std::map<std::string, std::unique_ptr<http::Client>> clients;
+    for (const auto& module : service_modules()) {
+      clients.emplace(std::string(module.name),
+                      std::make_unique<http::Client>(upstream_options(config, module.name), &metrics));
+    }
+    st.edge = std::make_unique<gateway::Gateway>(listener, st.tokens, std::move(clients));
+    obs::info("service started", {{"service", "gateway"}});
   }
 }
 
+Services::~Services() = default;
+
 int migrate_all(const config::Config& config) {
+  const auto selected = selected_services(config);
   int applied = 0;
   for (const auto& module : service_modules()) {
+    if (std::find(selected.begin(), selected.end(), module.name) == selected.end()) {
+      continue;
+    }
     auto database = open_database(config, module.name);
     applied += db::migrate(*database, module.name, module.migrations());
   }

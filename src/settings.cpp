@@ -20,6 +20,23 @@ const std::vector<config::KeyDef>& settings_schema() {
       {"shutdown_delay", Kind::duration, "0s", "On SIGTERM, time to answer /readyz 503 before closing the listener"},
       {"drain_timeout", Kind::duration, "20s", "On SIGTERM, time in-flight requests get to finish"},
       {"cors_origins", Kind::string, "", "Comma-separated origins allowed by CORS, or *; empty turns CORS off"},
+      {"services", Kind::string, "all", "Services this process runs: all, or a list of product, user, cart, order, gateway"},
+      {"mode", Kind::string, "development", "development or production (production refuses weak secrets)", 0, 0, {"development", "production"}},
+      {"jwt_secret", Kind::string, "", "HS256 key for tokens (32+ characters outside development); use jwt_secret_file for a file"},
+      {"jwt_issuer", Kind::string, "emporium", "Token issuer (iss)"},
+      {"jwt_audience", Kind::string, "emporium", "Token audience (aud)"},
+      {"access_ttl", Kind::duration, "15m", "Lifetime of access tokens"},
+      {"refresh_ttl", Kind::duration, "168h", "Lifetime of refresh tokens"},
+      {"cookie_secure", Kind::boolean, "false", "Mark the session cookie Secure (set behind HTTPS)"},
+      {"admin_email", Kind::string, "admin@emporium.local", "First admin account, created at start-up if missing; empty: none"},
+      {"admin_password", Kind::string, "", "Its password; empty in development: generated and printed once"},
+      {"demo_catalog", Kind::boolean, "true", "Load the demo catalog into an empty product database"},
+      {"product_url", Kind::string, "http://127.0.0.1:3001", "Product service base URL (split shape)"},
+      {"user_url", Kind::string, "http://127.0.0.1:3002", "User service base URL (split shape)"},
+      {"cart_url", Kind::string, "http://127.0.0.1:3003", "Cart service base URL (split shape)"},
+      {"order_url", Kind::string, "http://127.0.0.1:3004", "Order service base URL (split shape)"},
+      {"upstream_timeout", Kind::duration, "3s", "Deadline for one call to another service, retries included"},
+      {"task_interval", Kind::duration, "1s", "How often the order service retries pending follow-up work"},
   };
   return schema;
 }

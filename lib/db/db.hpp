@@ -11,6 +11,8 @@
 #include <variant>
 #include <vector>
 
+#include "core/error.hpp"
+
 namespace emporium::db {
 
 // A parameter or column value. Text and blobs are both std::string.
@@ -25,9 +27,10 @@ enum class ErrorKind {
 
 // Thrown for database failures. Stores turn `constraint` into domain errors;
 // the rest are infrastructure faults.
-class DbError : public std::runtime_error {
+class DbError : public core::Error {
  public:
-  DbError(ErrorKind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  DbError(ErrorKind kind, const std::string& what)
+      : core::Error(what, kind == ErrorKind::unavailable || kind == ErrorKind::busy), kind_(kind) {}
   ErrorKind kind() const noexcept { return kind_; }
 
  private:

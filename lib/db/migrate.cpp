@@ -37,32 +37,42 @@ std::string now_iso8601() {
 
 }  // namespace
 
-std::vector<Migration> load_migrations(const std::filesystem::path& dir) {
+std::vector<Migration> migrations_from(
+    const std::vector<std::pair<std::string_view, std::string_view>>& files) {
   std::vector<Migration> out;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (!entry.is_regular_file() || entry.path().extension() != ".sql") {
-      continue;
-    }
-    const std::string stem = entry.path().stem().string();
+  for (const auto& [file, sql] : files) {
+    const std::string stem = std::filesystem::path(file).stem().string();
     const auto underscore = stem.find('_');
     if (underscore == std::string::npos || underscore == 0 ||
         !std::all_of(stem.begin(), stem.begin() + static_cast<long>(underscore),
                      [](char c) { return c >= '0' && c <= '9'; })) {
-      throw std::runtime_error("migration file not named NNNN_name.sql: " + entry.path().string());
+      throw std::runtime_error("migration file not named NNNN_name.sql: " + std::string(file));
     }
-    std::ifstream in(entry.path());
-    std::ostringstream sql;
-    sql << in.rdbuf();
-    out.push_back({std::stoi(stem.substr(0, underscore)), stem.substr(underscore + 1), sql.str()});
+    out.push_back({std::stoi(stem.substr(0, underscore)), stem.substr(underscore + 1),
+                   std::string(sql)});
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   for (std::size_t i = 1; i < out.size(); ++i) {
     if (out[i].version == out[i - 1].version) {
-      throw std::runtime_error("two migrations with version " + std::to_string(out[i].version) +
-                               " in " + dir.string());
+      throw std::runtime_error("two migrations with version " + std::to_string(out[i].version));
     }
   }
   return out;
+}
+
+std::vector<Migration> load_migrations(const std::filesystem::path& dir) {
+  std::vector<std::pair<std::string, std::string>> contents;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (!entry.is_regular_file() || entry.path().extension() != ".sql") {
+      continue;
+    }
+    std::ifstream in(entry.path());
+    std::ostringstream sql;
+    sql << in.rdbuf();
+    contents.emplace_back(entry.path().filename().string(), sql.str());
+  }
+  std::vector<std::pair<std::string_view, std::string_view>> views(contents.begin(), contents.end());
+  return migrations_from(views);
 }
 
 int migrate(Database& db, std::string_view owner, const std::vector<Migration>& migrations) {

@@ -15,6 +15,11 @@ struct Migration {
   std::string sql;
 };
 
+// Builds migrations from (file name, SQL) pairs, e.g. files embedded in the
+// binary. Same naming rules and errors as load_migrations.
+std::vector<Migration> migrations_from(
+    const std::vector<std::pair<std::string_view, std::string_view>>& files);
+
 // Reads every NNNN_name.sql file of `dir`, sorted by version. Throws
 // std::runtime_error for a badly named file or two files with one version.
 std::vector<Migration> load_migrations(const std::filesystem::path& dir);

@@ -1,6 +1,7 @@
 #include "http/message.hpp"
 
 #include <algorithm>
+#include <boost/url/parse.hpp>
 
 namespace emporium::http {
 
@@ -74,6 +75,19 @@ Response Response::text(int status, std::string body, std::string_view content_t
   r.headers.set("Content-Type", content_type);
   r.body = std::move(body);
   return r;
+}
+
+bool parse_target(std::string_view target, Request& req) {
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) {
+    return false;
+  }
+  req.path = std::string(url->encoded_path());
+  req.query.clear();
+  for (auto p : url->params()) {
+    req.query.emplace_back(p.key, p.value);
+  }
+  return true;
 }
 
 std::string_view reason_phrase(int status) noexcept {

@@ -66,6 +66,10 @@ struct Response {
   static Response text(int status, std::string body, std::string_view content_type);
 };
 
+// Fills req.path (as sent) and req.query (decoded) from an origin-form
+// target such as "/api/products?page=2". False when the target is invalid.
+bool parse_target(std::string_view target, Request& req);
+
 // Canonical reason phrase for a status code ("Not Found"); "Unknown" if none.
 std::string_view reason_phrase(int status) noexcept;
 

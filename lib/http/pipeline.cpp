@@ -4,6 +4,7 @@
 #include <chrono>
 #include <random>
 
+#include "core/error.hpp"
 #include "http/problem.hpp"
 #include "obs/log.hpp"
 
@@ -104,6 +105,14 @@ Response Pipeline::dispatch(Request& req, const Router::Match& match) const {
   req.params = match.params;
   try {
     return match.route->handler(req);
+  } catch (const core::Error& e) {
+    obs::error(e.transient() ? "dependency unavailable" : "infrastructure failure",
+               {{"request_id", req.request_id}, {"route", req.route}, {"exception", e.what()}});
+    if (e.transient()) {
+      auto res = problem(e.timeout() ? 504 : 503, "Service temporarily unavailable");
+      res.headers.set("Retry-After", "1");
+      return res;
+    }
   } catch (const std::exception& e) {
     obs::error("unhandled exception", {{"request_id", req.request_id},
                                        {"route", req.route},

@@ -88,6 +88,15 @@ void Router::add(std::string_view method, std::string_view path_template, Handle
   routes_.push_back(std::move(r));
 }
 
+void Router::add_prefix(std::string_view prefix, Handler handler, RouteOptions options) {
+  std::string p(prefix);
+  while (p.size() > 1 && p.back() == '/') {
+    p.pop_back();
+  }
+  Route r{"*", p + "/*", std::move(handler), options, {}};
+  prefixes_.emplace_back(std::move(p), std::move(r));
+}
+
 Router::Match Router::match(std::string_view method, std::string_view encoded_path) const {
   const auto parts = split_path(encoded_path);
   const std::string_view wanted = method == "HEAD" ? std::string_view("GET") : method;
@@ -105,6 +114,22 @@ Router::Match Router::match(std::string_view method, std::string_view encoded_pa
   }
   Match m;
   if (best_path == nullptr) {
+    const Route* best_prefix = nullptr;
+    std::size_t best_len = 0;
+    for (const auto& [prefix, route] : prefixes_) {
+      const bool hit = encoded_path == prefix ||
+                       (encoded_path.size() > prefix.size() &&
+                        encoded_path.substr(0, prefix.size()) == prefix &&
+                        encoded_path[prefix.size()] == '/');
+      if (hit && prefix.size() >= best_len) {
+        best_prefix = &route;
+        best_len = prefix.size();
+      }
+    }
+    if (best_prefix != nullptr) {
+      m.route = best_prefix;
+      m.status = 200;
+    }
     return m;
   }
   // All routes sharing the winning template form the resource.

@@ -46,6 +46,12 @@ class Router {
   void add(std::string_view method, std::string_view path_template, Handler handler,
            RouteOptions options = {});
 
+  // Registers a handler for every method on `prefix` and every path below it
+  // ("/api/cart" matches "/api/cart" and "/api/cart/u1/items"). Used only
+  // when no template route matches; the longest prefix wins. Its route
+  // template (for metrics and logs) is "<prefix>/*".
+  void add_prefix(std::string_view prefix, Handler handler, RouteOptions options = {});
+
   // Finds the route for `encoded_path` (the path as sent, without query).
   Match match(std::string_view method, std::string_view encoded_path) const;
 
@@ -53,6 +59,7 @@ class Router {
 
  private:
   std::vector<Route> routes_;
+  std::vector<std::pair<std::string, Route>> prefixes_;
 };
 
 }  // namespace emporium::http

@@ -3,7 +3,6 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/url/parse.hpp>
 #include <ctime>
 #include <list>
 #include <optional>
@@ -36,20 +35,6 @@ std::string_view http_date() {
     cached_at = now;
   }
   return buf;
-}
-
-// Fills path and query from the request target; false when it is not a
-// valid origin-form target.
-bool parse_target(std::string_view target, Request& req) {
-  auto url = boost::urls::parse_origin_form(target);
-  if (!url) {
-    return false;
-  }
-  req.path = std::string(url->encoded_path());
-  for (auto p : url->params()) {
-    req.query.emplace_back(p.key, p.value);
-  }
-  return true;
 }
 
 struct SessionSlot {

@@ -1,0 +1,234 @@
+#include "auth/auth.hpp"
+
+#include <argon2.h>
+#include <jwt.h>
+#include <openssl/rand.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <memory>
+#include <stdexcept>
+
+#include "core/ids.hpp"
+#include "http/problem.hpp"
+
+namespace emporium::auth {
+
+namespace {
+
+struct JwtDeleter {
+  void operator()(jwt_t* j) const noexcept { jwt_free(j); }
+};
+using JwtPtr = std::unique_ptr<jwt_t, JwtDeleter>;
+
+constexpr std::uint32_t kArgonTime = 2;
+constexpr std::uint32_t kArgonMemoryKiB = 19 * 1024;
+constexpr std::uint32_t kArgonLanes = 1;
+constexpr std::size_t kSaltLen = 16;
+constexpr std::size_t kHashLen = 32;
+
+std::optional<std::string> grant(jwt_t* j, const char* name) {
+  errno = 0;
+  const char* v = jwt_get_grant(j, name);
+  if (v == nullptr || errno != 0) {
+    return std::nullopt;
+  }
+  return std::string(v);
+}
+
+std::optional<long> grant_int(jwt_t* j, const char* name) {
+  errno = 0;
+  const long v = jwt_get_grant_int(j, name);
+  if (errno != 0) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+http::Response unauthorized(std::string_view message, bool expired) {
+  auto res = http::problem(401, message);
+  res.headers.set("WWW-Authenticate",
+                  expired ? R"(Bearer error="invalid_token", error_description="token expired")"
+                          : R"(Bearer realm="emporium")");
+  return res;
+}
+
+}  // namespace
+
+Tokens::Tokens(TokenSettings settings) : settings_(std::move(settings)) {
+  if (settings_.secret.empty()) {
+    throw std::invalid_argument("token secret must not be empty");
+  }
+}
+
+std::string Tokens::issue(std::string_view subject, std::string_view role, std::chrono::seconds ttl,
+                          std::string_view audience) const {
+  jwt_t* raw = nullptr;
+  if (jwt_new(&raw) != 0) {
+    throw std::runtime_error("jwt_new failed");
+  }
+  JwtPtr j(raw);
+  const long now = static_cast<long>(core::unix_seconds());
+  const std::string sub(subject);
+  const std::string r(role);
+  const std::string aud(audience);
+  const std::string jti = core::new_id();
+  int rc = jwt_add_grant(j.get(), "sub", sub.c_str());
+  rc |= jwt_add_grant(j.get(), "role", r.c_str());
+  rc |= jwt_add_grant(j.get(), "iss", settings_.issuer.c_str());
+  rc |= jwt_add_grant(j.get(), "aud", aud.c_str());
+  rc |= jwt_add_grant(j.get(), "jti", jti.c_str());
+  rc |= jwt_add_grant_int(j.get(), "iat", now);
+  rc |= jwt_add_grant_int(j.get(), "exp", now + static_cast<long>(ttl.count()));
+  rc |= jwt_set_alg(j.get(), JWT_ALG_HS256,
+                    reinterpret_cast<const unsigned char*>(settings_.secret.data()),
+                    static_cast<int>(settings_.secret.size()));
+  if (rc != 0) {
+    throw std::runtime_error("jwt grant failed");
+  }
+  char* encoded = jwt_encode_str(j.get());
+  if (encoded == nullptr) {
+    throw std::runtime_error("jwt_encode_str failed");
+  }
+  std::string out(encoded);
+  std::free(encoded);
+  return out;
+}
+
+std::string Tokens::issue_service(std::string_view service_name) const {
+  return issue("svc:" + std::string(service_name), kRoleService, std::chrono::seconds(120),
+               settings_.internal_audience);
+}
+
+std::variant<Identity, TokenError> Tokens::verify(std::string_view token,
+                                                  std::string_view audience) const {
+  if (token.empty() || token.size() > 4096) {
+    return TokenError::invalid;
+  }
+  const std::string t(token);
+  jwt_t* raw = nullptr;
+  // jwt_decode with a key verifies the signature and refuses alg "none".
+  if (jwt_decode(&raw, t.c_str(), reinterpret_cast<const unsigned char*>(settings_.secret.data()),
+                 static_cast<int>(settings_.secret.size())) != 0 ||
+      raw == nullptr) {
+    return TokenError::invalid;
+  }
+  JwtPtr j(raw);
+  if (jwt_get_alg(j.get()) != JWT_ALG_HS256) {
+    return TokenError::invalid;
+  }
+  const long now = static_cast<long>(core::unix_seconds());
+  const long leeway = static_cast<long>(settings_.leeway.count());
+  auto iss = grant(j.get(), "iss");
+  auto aud = grant(j.get(), "aud");
+  auto sub = grant(j.get(), "sub");
+  auto role = grant(j.get(), "role");
+  auto jti = grant(j.get(), "jti");
+  auto exp = grant_int(j.get(), "exp");
+  auto iat = grant_int(j.get(), "iat");
+  if (!iss || *iss != settings_.issuer || !aud || *aud != audience || !sub || sub->empty() ||
+      !role || !jti || !exp || !iat || *iat > now + leeway) {
+    return TokenError::invalid;
+  }
+  if (auto nbf = grant_int(j.get(), "nbf"); nbf && *nbf > now + leeway) {
+    return TokenError::invalid;
+  }
+  if (*exp + leeway < now) {
+    return TokenError::expired;
+  }
+  return Identity{*sub, *role, *jti};
+}
+
+std::optional<std::string> token_from(const http::Request& req) {
+  if (auto h = req.headers.get("Authorization")) {
+    constexpr std::string_view prefix = "Bearer ";
+    if (h->size() > prefix.size() && http::iequals(h->substr(0, prefix.size()), prefix)) {
+      return std::string(h->substr(prefix.size()));
+    }
+    return std::string();  // present but not a bearer token: invalid
+  }
+  if (auto cookies = req.headers.get("Cookie")) {
+    std::string_view rest = *cookies;
+    while (!rest.empty()) {
+      const auto semi = rest.find(';');
+      auto pair = rest.substr(0, semi);
+      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+      while (!pair.empty() && pair.front() == ' ') {
+        pair.remove_prefix(1);
+      }
+      const auto eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == kSessionCookie) {
+        return std::string(pair.substr(eq + 1));
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::variant<Identity, http::Response> authenticate(const http::Request& req, const Tokens& tokens) {
+  auto token = token_from(req);
+  if (!token) {
+    return unauthorized("No authorization header", false);
+  }
+  auto v = tokens.verify(*token, tokens.settings().audience);
+  if (auto* id = std::get_if<Identity>(&v)) {
+    if (id->is_service()) {
+      return unauthorized("Invalid token", false);
+    }
+    return std::move(*id);
+  }
+  if (std::get<TokenError>(v) == TokenError::expired) {
+    return unauthorized("Token expired", true);
+  }
+  return unauthorized("Invalid token", false);
+}
+
+std::variant<Identity, http::Response> authenticate_service(const http::Request& req,
+                                                            const Tokens& tokens) {
+  auto token = token_from(req);
+  if (!token) {
+    return unauthorized("No authorization header", false);
+  }
+  auto v = tokens.verify(*token, tokens.settings().internal_audience);
+  if (auto* id = std::get_if<Identity>(&v); id != nullptr && id->is_service()) {
+    return std::move(*id);
+  }
+  return unauthorized("Invalid service credential", false);
+}
+
+std::string hash_password(std::string_view password) {
+  unsigned char salt[kSaltLen];
+  if (RAND_bytes(salt, sizeof salt) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  std::string encoded(
+      argon2_encodedlen(kArgonTime, kArgonMemoryKiB, kArgonLanes, kSaltLen, kHashLen, Argon2_id),
+      '\0');
+  const int rc = argon2id_hash_encoded(kArgonTime, kArgonMemoryKiB, kArgonLanes, password.data(),
+                                       password.size(), salt, sizeof salt, kHashLen,
+                                       encoded.data(), encoded.size());
+  if (rc != ARGON2_OK) {
+    throw std::runtime_error(std::string("argon2: ") + argon2_error_message(rc));
+  }
+  encoded.resize(encoded.find('\0'));
+  return encoded;
+}
+
+bool verify_password(std::string_view encoded, std::string_view password) {
+  const std::string e(encoded);
+  return argon2id_verify(e.c_str(), password.data(), password.size()) == ARGON2_OK;
+}
+
+std::string session_cookie(std::string_view token, std::chrono::seconds max_age, bool secure) {
+  std::string out(kSessionCookie);
+  out.append("=").append(token).append("; Path=/; HttpOnly; SameSite=Strict; Max-Age=");
+  out.append(std::to_string(max_age.count()));
+  if (secure) {
+    out.append("; Secure");
+  }
+  return out;
+}
+
+std::string clear_session_cookie(bool secure) { return session_cookie("", std::chrono::seconds(0), secure); }
+
+}  // namespace emporium::auth

@@ -1,0 +1,234 @@
+#include "http/json.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <cmath>
+
+namespace emporium::http {
+
+namespace {
+
+void write(std::string& out, const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null: out += "null"; break;
+    case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
+    case boost::json::kind::int64: out += std::to_string(v.get_int64()); break;
+    case boost::json::kind::uint64: out += std::to_string(v.get_uint64()); break;
+    case boost::json::kind::double_: {
+      const double d = v.get_double();
+      out += std::isfinite(d) ? fmt::format("{}", d) : "null";
+      break;
+    }
+    case boost::json::kind::string: out += boost::json::serialize(v.get_string()); break;
+    case boost::json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& e : v.get_array()) {
+        if (!first) {
+          out += ',';
+        }
+        first = false;
+        write(out, e);
+      }
+      out += ']';
+      break;
+    }
+    case boost::json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, e] : v.get_object()) {
+        if (!first) {
+          out += ',';
+        }
+        first = false;
+        out += boost::json::serialize(boost::json::string_view(k));
+        out += ':';
+        write(out, e);
+      }
+      out += '}';
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+std::string dump(const boost::json::value& v) {
+  std::string out;
+  out.reserve(256);
+  write(out, v);
+  return out;
+}
+
+Response json_response(int status, const boost::json::value& v) {
+  return Response::json(status, dump(v));
+}
+
+boost::json::value money(std::int64_t cents) {
+  if (cents % 100 == 0) {
+    return cents / 100;
+  }
+  return static_cast<double>(cents) / 100.0;
+}
+
+std::variant<boost::json::object, Response> parse_object(std::string_view body) {
+  boost::system::error_code ec;
+  boost::json::parse_options opts;
+  opts.max_depth = 32;
+  auto v = boost::json::parse(body, ec, {}, opts);
+  if (ec) {
+    return problem(400, "Malformed JSON");
+  }
+  if (!v.is_object()) {
+    return problem(400, "Body must be a JSON object");
+  }
+  return std::move(v.as_object());
+}
+
+Fields::Fields(const boost::json::object& o, std::set<std::string_view> allowed) : o_(o) {
+  for (const auto& [k, v] : o) {
+    if (!allowed.contains(std::string_view(k))) {
+      add_error(std::string(k), "Unknown field");
+    }
+  }
+}
+
+void Fields::add_error(std::string field, std::string msg) {
+  errors_.push_back({std::move(field), std::move(msg)});
+}
+
+const boost::json::value* Fields::get(std::string_view name, bool required) {
+  const auto* v = o_.if_contains(name);
+  if (v == nullptr || (v->is_null() && required)) {
+    if (required) {
+      add_error(std::string(name), "Required");
+    }
+    return nullptr;
+  }
+  if (v->is_null()) {
+    return nullptr;
+  }
+  return v;
+}
+
+std::optional<std::string> Fields::string(std::string_view name, std::size_t min_len,
+                                          std::size_t max_len, bool required) {
+  const auto* v = get(name, required);
+  if (v == nullptr) {
+    return std::nullopt;
+  }
+  if (!v->is_string()) {
+    add_error(std::string(name), "Must be a string");
+    return std::nullopt;
+  }
+  std::string s(v->get_string());
+  // Trim surrounding white space; length counts UTF-8 code points.
+  const auto first = s.find_first_not_of(" \t\r\n");
+  s = first == std::string::npos ? std::string() : s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+  std::size_t chars = 0;
+  for (unsigned char c : s) {
+    chars += (c & 0xC0) != 0x80 ? 1 : 0;
+  }
+  if (chars < min_len || chars > max_len) {
+    add_error(std::string(name), "Must be " + std::to_string(min_len) + " to " +
+                                     std::to_string(max_len) + " characters");
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<std::int64_t> Fields::integer(std::string_view name, std::int64_t min,
+                                            std::int64_t max, bool required) {
+  const auto* v = get(name, required);
+  if (v == nullptr) {
+    return std::nullopt;
+  }
+  std::optional<std::int64_t> n;
+  if (v->is_int64()) {
+    n = v->get_int64();
+  } else if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+    n = static_cast<std::int64_t>(v->get_uint64());
+  } else if (v->is_double() && std::trunc(v->get_double()) == v->get_double() &&
+             std::abs(v->get_double()) < 9e15) {
+    n = static_cast<std::int64_t>(v->get_double());
+  }
+  if (!n) {
+    add_error(std::string(name), "Must be an integer");
+    return std::nullopt;
+  }
+  if (*n < min || *n > max) {
+    add_error(std::string(name),
+              "Must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<std::int64_t> Fields::money_cents(std::string_view name, bool required) {
+  const auto* v = get(name, required);
+  if (v == nullptr) {
+    return std::nullopt;
+  }
+  double d = 0;
+  if (v->is_int64()) {
+    d = static_cast<double>(v->get_int64());
+  } else if (v->is_uint64()) {
+    d = static_cast<double>(v->get_uint64());
+  } else if (v->is_double()) {
+    d = v->get_double();
+  } else {
+    add_error(std::string(name), "Must be a number");
+    return std::nullopt;
+  }
+  if (!(d >= 0) || d > 1e12) {
+    add_error(std::string(name), "Must be between 0 and 1000000000000");
+    return std::nullopt;
+  }
+  const double cents = d * 100.0;
+  const double rounded = std::round(cents);
+  if (std::abs(cents - rounded) > 1e-6 * std::max(1.0, rounded)) {
+    add_error(std::string(name), "Must have at most 2 decimals");
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(rounded);
+}
+
+const boost::json::object* Fields::object(std::string_view name, bool required) {
+  const auto* v = get(name, required);
+  if (v == nullptr) {
+    return nullptr;
+  }
+  if (!v->is_object()) {
+    add_error(std::string(name), "Must be an object");
+    return nullptr;
+  }
+  return &v->get_object();
+}
+
+Response Fields::problem(int status) const {
+  std::string detail = "Validation failed";
+  if (!errors_.empty()) {
+    detail += ": " + errors_.front().field + " " + errors_.front().msg;
+  }
+  return http::problem(status, detail, errors_);
+}
+
+std::optional<std::int64_t> query_int(const Request& req, std::string_view name, std::int64_t min,
+                                      std::int64_t max, std::vector<FieldError>& errors) {
+  auto raw = req.query_param(name);
+  if (!raw) {
+    return std::nullopt;
+  }
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(raw->data(), raw->data() + raw->size(), v);
+  if (ec != std::errc() || p != raw->data() + raw->size() || v < min || v > max) {
+    errors.push_back({std::string(name), "Must be an integer between " + std::to_string(min) +
+                                             " and " + std::to_string(max)});
+    return std::nullopt;
+  }
+  return v;
+}
+
+}  // namespace emporium::http

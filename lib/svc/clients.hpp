@@ -1,0 +1,87 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "auth/auth.hpp"
+#include "svc/upstream.hpp"
+
+namespace emporium::svc {
+
+// Typed clients for the internal APIs services offer each other. Each call
+// carries a service credential and the caller's request id. A failure to get
+// an answer (or a 5xx) throws core::Error marked transient, which the
+// pipeline answers 503/504; an unexpected answer throws a non-transient one.
+
+struct ProductSummary {
+  std::string id;
+  std::string name;
+  std::string currency;
+  std::int64_t price_cents = 0;
+  std::int64_t stock = 0;
+};
+
+struct Line {
+  std::string product_id;
+  std::int64_t quantity = 0;
+};
+
+struct ReservedLine {
+  std::string product_id;
+  std::string name;
+  std::string currency;
+  std::int64_t price_cents = 0;
+  std::int64_t quantity = 0;
+};
+
+// Why a reservation was refused: the first line that could not be covered.
+struct Shortage {
+  std::string product_id;
+  std::string name;  // empty when the product does not exist
+  std::int64_t available = 0;
+  std::int64_t requested = 0;
+};
+
+class ProductApi {
+ public:
+  ProductApi(Upstream& upstream, const auth::Tokens& tokens, std::string caller)
+      : upstream_(upstream), tokens_(tokens), caller_(std::move(caller)) {}
+
+  // The products that exist among `ids`, keyed by id.
+  std::map<std::string, ProductSummary> lookup(const std::vector<std::string>& ids,
+                                               const std::string& request_id);
+  // Takes stock for every line at once, or none. Idempotent per order id:
+  // reserving the same order again returns the first reservation.
+  std::variant<std::vector<ReservedLine>, Shortage> reserve(const std::string& order_id,
+                                                            const std::vector<Line>& lines,
+                                                            const std::string& request_id);
+  // Returns an order's reserved stock. Idempotent: stock comes back once.
+  void release(const std::string& order_id, const std::string& request_id);
+
+ private:
+  http::CallOptions options(const std::string& request_id) const;
+  Upstream& upstream_;
+  const auth::Tokens& tokens_;
+  std::string caller_;
+};
+
+class CartApi {
+ public:
+  CartApi(Upstream& upstream, const auth::Tokens& tokens, std::string caller)
+      : upstream_(upstream), tokens_(tokens), caller_(std::move(caller)) {}
+
+  std::vector<Line> items(const std::string& user_id, const std::string& request_id);
+  // Empties the cart. Idempotent.
+  void clear(const std::string& user_id, const std::string& request_id);
+
+ private:
+  http::CallOptions options(const std::string& request_id) const;
+  Upstream& upstream_;
+  const auth::Tokens& tokens_;
+  std::string caller_;
+};
+
+}  // namespace emporium::svc

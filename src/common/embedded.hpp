@@ -1,0 +1,16 @@
+#pragma once
+
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// Files compiled into the binary (see cmake/embed.cmake): (name, contents).
+namespace emporium::embedded {
+
+std::vector<std::pair<std::string_view, std::string_view>> product_migrations();
+std::vector<std::pair<std::string_view, std::string_view>> user_migrations();
+std::vector<std::pair<std::string_view, std::string_view>> cart_migrations();
+std::vector<std::pair<std::string_view, std::string_view>> order_migrations();
+std::vector<std::pair<std::string_view, std::string_view>> demo_catalog();
+
+}  // namespace emporium::embedded

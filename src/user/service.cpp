@@ -1,0 +1,328 @@
+#include "user/service.hpp"
+
+#include <boost/json.hpp>
+
+#include "common/embedded.hpp"
+#include "common/guards.hpp"
+#include "core/ids.hpp"
+#include "http/json.hpp"
+#include "obs/log.hpp"
+#include "user/store.hpp"
+
+namespace emporium::user {
+
+namespace json = boost::json;
+using http::Request;
+using http::Response;
+
+bool valid_email(std::string_view e) {
+  if (e.size() < 3 || e.size() > 254) {
+    return false;
+  }
+  const auto at = e.find('@');
+  if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos) {
+    return false;
+  }
+  const auto domain = e.substr(at + 1);
+  const auto dot = domain.rfind('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 >= domain.size()) {
+    return false;
+  }
+  for (char c : e) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == '<' || c == '>' || c == ',' || c == ';') {
+      return false;
+    }
+  }
+  return true;
+}
+
+namespace {
+
+json::object public_user(const User& u) {
+  return json::object{{"id", u.id},
+                      {"email", u.email},
+                      {"name", u.name},
+                      {"role", u.role},
+                      {"createdAt", u.created_at}};
+}
+
+class UserService final : public Service {
+ public:
+  explicit UserService(ServiceContext& ctx)
+      : store_(ctx.database),
+        tokens_(ctx.tokens),
+        refresh_ttl_(std::chrono::duration_cast<std::chrono::seconds>(ctx.config.duration("refresh_ttl"))),
+        cookie_secure_(ctx.config.boolean("cookie_secure")),
+        dummy_hash_(auth::hash_password(core::new_token())) {
+    auto& r = ctx.routes;
+    r.add_public("POST", "/api/users/register", [this](Request& req) { return register_user(req); });
+    r.add_public("POST", "/api/users/login", [this](Request& req) { return login(req); });
+    r.add_public("POST", "/api/users/refresh", [this](Request& req) { return refresh(req); });
+    r.add_public("POST", "/api/users/logout", [this](Request& req) { return logout(req); });
+    r.add_public("GET", "/api/users/profile",
+                 signed_in(tokens_, [this](Request&, const auth::Identity& who) { return profile(who); }));
+    r.add_public("PUT", "/api/users/profile",
+                 signed_in(tokens_, [this](Request& req, const auth::Identity& who) {
+                   return update_profile(req, who);
+                 }));
+    r.add_public("GET", "/api/users",
+                 admin_only(tokens_, [this](Request& req, const auth::Identity&) { return list(req); }));
+    r.add_public("PUT", "/api/users/{id}/role",
+                 admin_only(tokens_, [this](Request& req, const auth::Identity&) { return set_role(req); }));
+    bootstrap_admin(ctx.config);
+  }
+
+ private:
+  void bootstrap_admin(const config::Config& config) {
+    std::string email = config.str("admin_email");
+    std::string password = config.str("admin_password");
+    if (email.empty()) {
+      return;
+    }
+    bool generated = false;
+    if (password.empty()) {
+      if (store_.by_email(email)) {
+        return;  // exists already; its password was shown when it was created
+      }
+      if (config.str("mode") != "development") {
+        obs::warn("admin_password not set; no admin account created", {{"email", email}});
+        return;
+      }
+      password = core::new_token().substr(0, 20);
+      generated = true;
+    }
+    if (auto existing = store_.by_email(email)) {
+      if (existing->role != auth::kRoleAdmin) {
+        store_.set_role(existing->id, std::string(auth::kRoleAdmin), core::now_iso8601());
+        obs::info("admin role granted", {{"email", email}});
+      }
+      return;
+    }
+    if (password.size() < 8) {
+      throw std::runtime_error("admin_password must have at least 8 characters");
+    }
+    const auto now = core::now_iso8601();
+    User u{core::new_id(), email, "Administrator", auth::hash_password(password),
+           std::string(auth::kRoleAdmin), now, now};
+    store_.insert(u);
+    if (generated) {
+      obs::warn("admin account created with a generated password; change it after signing in",
+                {{"email", email}, {"password", password}});
+    } else {
+      obs::info("admin account created", {{"email", email}});
+    }
+  }
+
+  Response issue_session(const User& u, const std::string& refresh_token) {
+    const auto access = tokens_.issue_access(u.id, u.role);
+    const auto ttl = tokens_.settings().access_ttl;
+    auto res = http::json_response(
+        200, json::object{{"token", access},
+                          {"refreshToken", refresh_token},
+                          {"expiresIn", ttl.count()},
+                          {"tokenType", "Bearer"},
+                          {"user", json::object{{"id", u.id},
+                                                {"email", u.email},
+                                                {"name", u.name},
+                                                {"role", u.role}}}});
+    res.headers.add("Set-Cookie", auth::session_cookie(access, ttl, cookie_secure_));
+    return res;
+  }
+
+  std::int64_t refresh_expiry() const { return core::unix_seconds() + refresh_ttl_.count(); }
+
+  Response register_user(const Request& req) {
+    auto body = http::parse_object(req.body);
+    if (auto* bad = std::get_if<Response>(&body)) {
+      return std::move(*bad);
+    }
+    http::Fields f(std::get<json::object>(body), {"email", "password", "name"});
+    auto email = f.string("email", 3, 254);
+    if (email && !valid_email(*email)) {
+      f.add_error("email", "Must be a valid email address");
+    }
+    auto password = f.string("password", 8, 128);
+    auto name = f.string("name", 0, 100, false);
+    if (!f.ok()) {
+      return f.problem();
+    }
+    const auto now = core::now_iso8601();
+    User u{core::new_id(), *email, name.value_or(""), auth::hash_password(*password),
+           std::string(auth::kRoleCustomer), now, now};
+    if (!store_.insert(u)) {
+      return http::problem(409, "Email already registered");
+    }
+    auto res = http::json_response(201, json::object{{"id", u.id}, {"email", u.email}, {"name", u.name}});
+    res.headers.set("Location", "/api/users/profile");
+    return res;
+  }
+
+  Response login(const Request& req) {
+    auto body = http::parse_object(req.body);
+    if (auto* bad = std::get_if<Response>(&body)) {
+      return std::move(*bad);
+    }
+    http::Fields f(std::get<json::object>(body), {"email", "password"});
+    auto email = f.string("email", 1, 254);
+    auto password = f.string("password", 1, 128);
+    if (!f.ok()) {
+      return f.problem();
+    }
+    auto u = store_.by_email(*email);
+    // Verify against a dummy hash for unknown emails so both cases take as long.
+    const bool ok = auth::verify_password(u ? u->password_hash : dummy_hash_, *password);
+    if (!u || !ok) {
+      return http::problem(401, "Invalid credentials");
+    }
+    const auto refresh_token = core::new_token();
+    store_.add_refresh(core::sha256_hex(refresh_token), core::new_id(), u->id, refresh_expiry());
+    return issue_session(*u, refresh_token);
+  }
+
+  Response refresh(const Request& req) {
+    auto body = http::parse_object(req.body);
+    if (auto* bad = std::get_if<Response>(&body)) {
+      return std::move(*bad);
+    }
+    http::Fields f(std::get<json::object>(body), {"refreshToken"});
+    auto token = f.string("refreshToken", 1, 200);
+    if (!f.ok()) {
+      return f.problem();
+    }
+    const auto next = core::new_token();
+    std::string user_id;
+    switch (store_.rotate_refresh(core::sha256_hex(*token), core::sha256_hex(next),
+                                  refresh_expiry(), user_id)) {
+      case RotateResult::unknown: return http::problem(401, "Invalid refresh token");
+      case RotateResult::expired: return http::problem(401, "Refresh token expired");
+      case RotateResult::reused:
+        obs::warn("refresh token reused; login revoked", {{"user_id", user_id}, {"request_id", req.request_id}});
+        return http::problem(401, "Refresh token reused; please sign in again");
+      case RotateResult::rotated: break;
+    }
+    auto u = store_.by_id(user_id);
+    if (!u) {
+      return http::problem(401, "Invalid refresh token");
+    }
+    return issue_session(*u, next);
+  }
+
+  Response logout(const Request& req) {
+    if (!req.body.empty()) {
+      auto body = http::parse_object(req.body);
+      if (auto* bad = std::get_if<Response>(&body)) {
+        return std::move(*bad);
+      }
+      http::Fields f(std::get<json::object>(body), {"refreshToken"});
+      auto token = f.string("refreshToken", 1, 200, false);
+      if (!f.ok()) {
+        return f.problem();
+      }
+      if (token) {
+        store_.revoke_family_of(core::sha256_hex(*token));
+      }
+    }
+    auto res = http::json_response(200, json::object{{"message", "Logged out"}});
+    res.headers.add("Set-Cookie", auth::clear_session_cookie(cookie_secure_));
+    return res;
+  }
+
+  Response profile(const auth::Identity& who) {
+    auto u = store_.by_id(who.subject);
+    if (!u) {
+      return http::problem(404, "User not found");
+    }
+    return http::json_response(200, public_user(*u));
+  }
+
+  Response update_profile(const Request& req, const auth::Identity& who) {
+    auto body = http::parse_object(req.body);
+    if (auto* bad = std::get_if<Response>(&body)) {
+      return std::move(*bad);
+    }
+    const auto& o = std::get<json::object>(body);
+    http::Fields f(o, {"name", "password", "currentPassword"});
+    auto name = f.string("name", 0, 100, false);
+    auto password = f.string("password", 8, 128, false);
+    auto current = f.string("currentPassword", 1, 128, false);
+    if (o.empty()) {
+      f.add_error("body", "At least one of name or password is required");
+    }
+    if (password && !current) {
+      f.add_error("currentPassword", "Required to change the password");
+    }
+    if (!f.ok()) {
+      return f.problem();
+    }
+    auto u = store_.by_id(who.subject);
+    if (!u) {
+      return http::problem(404, "User not found");
+    }
+    std::optional<std::string> new_hash;
+    if (password) {
+      if (!auth::verify_password(u->password_hash, *current)) {
+        return http::problem(403, "Current password is incorrect");
+      }
+      new_hash = auth::hash_password(*password);
+    }
+    u->name = name.value_or(u->name);
+    store_.update_profile(u->id, u->name, new_hash, core::now_iso8601());
+    return http::json_response(200, public_user(*u));
+  }
+
+  Response list(const Request& req) {
+    std::vector<http::FieldError> errors;
+    const auto page = http::query_int(req, "page", 1, 1'000'000, errors).value_or(1);
+    const auto limit = std::min<std::int64_t>(
+        http::query_int(req, "limit", 1, INT32_MAX, errors).value_or(20), 100);
+    if (!errors.empty()) {
+      return http::problem(400, "Invalid query: " + errors.front().field + " " + errors.front().msg,
+                           errors);
+    }
+    json::array users;
+    for (const auto& u : store_.list(limit, (page - 1) * limit)) {
+      users.push_back(public_user(u));
+    }
+    const auto total = store_.count();
+    return http::json_response(
+        200, json::object{{"users", std::move(users)},
+                          {"pagination", json::object{{"page", page},
+                                                      {"limit", limit},
+                                                      {"total", total},
+                                                      {"pages", (total + limit - 1) / limit}}}});
+  }
+
+  Response set_role(const Request& req) {
+    auto body = http::parse_object(req.body);
+    if (auto* bad = std::get_if<Response>(&body)) {
+      return std::move(*bad);
+    }
+    http::Fields f(std::get<json::object>(body), {"role"});
+    auto role = f.string("role", 1, 20);
+    if (role && *role != auth::kRoleCustomer && *role != auth::kRoleAdmin) {
+      f.add_error("role", "Must be customer or admin");
+    }
+    if (!f.ok()) {
+      return f.problem();
+    }
+    const std::string id(req.param("id"));
+    if (!store_.set_role(id, *role, core::now_iso8601())) {
+      return http::problem(404, "User not found");
+    }
+    return http::json_response(200, public_user(*store_.by_id(id)));
+  }
+
+  Store store_;
+  const auth::Tokens& tokens_;
+  std::chrono::seconds refresh_ttl_;
+  bool cookie_secure_;
+  std::string dummy_hash_;
+};
+
+}  // namespace
+
+std::vector<db::Migration> migrations() { return db::migrations_from(embedded::user_migrations()); }
+
+std::unique_ptr<Service> mount(ServiceContext& ctx) { return std::make_unique<UserService>(ctx); }
+
+}  // namespace emporium::user

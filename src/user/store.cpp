@@ -1,0 +1,154 @@
+#include "user/store.hpp"
+
+#include "core/ids.hpp"
+
+namespace emporium::user {
+
+namespace {
+
+constexpr std::string_view kInsert =
+    "INSERT INTO users (id, email, email_key, name, password_hash, role, created_at, updated_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+constexpr std::string_view kByEmail =
+    "SELECT id, email, name, password_hash, role, created_at, updated_at FROM users "
+    "WHERE email_key = $1";
+constexpr std::string_view kById =
+    "SELECT id, email, name, password_hash, role, created_at, updated_at FROM users WHERE id = $1";
+constexpr std::string_view kList =
+    "SELECT id, email, name, password_hash, role, created_at, updated_at FROM users "
+    "ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2";
+constexpr std::string_view kCount = "SELECT count(*) FROM users";
+constexpr std::string_view kUpdateName = "UPDATE users SET name = $2, updated_at = $3 WHERE id = $1";
+constexpr std::string_view kUpdateNameAndPassword =
+    "UPDATE users SET name = $2, password_hash = $3, updated_at = $4 WHERE id = $1";
+constexpr std::string_view kSetRole = "UPDATE users SET role = $2, updated_at = $3 WHERE id = $1";
+
+constexpr std::string_view kAddRefresh =
+    "INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at, created_at) "
+    "VALUES ($1, $2, $3, $4, $5)";
+constexpr std::string_view kFindRefresh =
+    "SELECT family_id, user_id, expires_at, used_at, revoked_at FROM refresh_tokens "
+    "WHERE token_hash = $1";
+constexpr std::string_view kUseRefresh =
+    "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL "
+    "AND revoked_at IS NULL";
+constexpr std::string_view kRevokeFamily =
+    "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL";
+
+std::string lower(std::string s) {
+  for (auto& c : s) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return s;
+}
+
+User from_row(const db::Row& r) {
+  return User{r.text(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5), r.text(6)};
+}
+
+}  // namespace
+
+bool Store::insert(const User& u) {
+  auto c = db_.acquire();
+  try {
+    c->exec(kInsert, {u.id, u.email, lower(u.email), u.name, u.password_hash, u.role, u.created_at,
+                      u.updated_at});
+    return true;
+  } catch (const db::DbError& e) {
+    if (e.kind() == db::ErrorKind::constraint) {
+      return false;
+    }
+    throw;
+  }
+}
+
+std::optional<User> Store::by_email(const std::string& email) {
+  auto c = db_.acquire();
+  auto rows = c->exec(kByEmail, {lower(email)}).rows;
+  return rows.empty() ? std::nullopt : std::optional<User>(from_row(rows[0]));
+}
+
+std::optional<User> Store::by_id(const std::string& id) {
+  auto c = db_.acquire();
+  auto rows = c->exec(kById, {id}).rows;
+  return rows.empty() ? std::nullopt : std::optional<User>(from_row(rows[0]));
+}
+
+std::vector<User> Store::list(std::int64_t limit, std::int64_t offset) {
+  auto c = db_.acquire();
+  std::vector<User> out;
+  for (const auto& r : c->exec(kList, {limit, offset}).rows) {
+    out.push_back(from_row(r));
+  }
+  return out;
+}
+
+std::int64_t Store::count() {
+  auto c = db_.acquire();
+  return c->exec(kCount).rows.at(0).integer(0);
+}
+
+bool Store::update_profile(const std::string& id, const std::string& name,
+                           const std::optional<std::string>& password_hash,
+                           const std::string& now) {
+  auto c = db_.acquire();
+  if (password_hash) {
+    return c->exec(kUpdateNameAndPassword, {id, name, *password_hash, now}).affected > 0;
+  }
+  return c->exec(kUpdateName, {id, name, now}).affected > 0;
+}
+
+bool Store::set_role(const std::string& id, const std::string& role, const std::string& now) {
+  auto c = db_.acquire();
+  return c->exec(kSetRole, {id, role, now}).affected > 0;
+}
+
+void Store::add_refresh(const std::string& token_hash, const std::string& family,
+                        const std::string& user_id, std::int64_t expires_at) {
+  auto c = db_.acquire();
+  c->exec(kAddRefresh, {token_hash, family, user_id, expires_at, core::now_iso8601()});
+}
+
+RotateResult Store::rotate_refresh(const std::string& old_hash, const std::string& new_hash,
+                                   std::int64_t new_expires_at, std::string& user_id) {
+  auto c = db_.acquire();
+  db::Transaction tx(*c, true);
+  auto rows = c->exec(kFindRefresh, {old_hash}).rows;
+  if (rows.empty()) {
+    return RotateResult::unknown;
+  }
+  const auto& r = rows[0];
+  const std::string family = r.text(0);
+  user_id = r.text(1);
+  const auto now = core::now_iso8601();
+  if (!r.is_null(3) || !r.is_null(4)) {
+    c->exec(kRevokeFamily, {family, now});
+    tx.commit();
+    return RotateResult::reused;
+  }
+  if (r.integer(2) < core::unix_seconds()) {
+    return RotateResult::expired;
+  }
+  if (c->exec(kUseRefresh, {old_hash, now}).affected != 1) {
+    c->exec(kRevokeFamily, {family, now});
+    tx.commit();
+    return RotateResult::reused;
+  }
+  c->exec(kAddRefresh, {new_hash, family, user_id, new_expires_at, now});
+  tx.commit();
+  return RotateResult::rotated;
+}
+
+bool Store::revoke_family_of(const std::string& token_hash) {
+  auto c = db_.acquire();
+  db::Transaction tx(*c, true);
+  auto rows = c->exec(kFindRefresh, {token_hash}).rows;
+  if (rows.empty()) {
+    return false;
+  }
+  c->exec(kRevokeFamily, {rows[0].text(0), core::now_iso8601()});
+  tx.commit();
+  return true;
+}
+
+}  // namespace emporium::user
