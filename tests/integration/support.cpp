@@ -64,6 +64,17 @@ Process::Process(std::vector<std::string> args, std::map<std::string, std::strin
     close(out_fd_);
     throw std::runtime_error("posix_spawn failed");
   }
+  reader_ = std::thread([this] {
+    char buf[65536];
+    for (;;) {
+      const ssize_t n = read(out_fd_, buf, sizeof buf);
+      if (n <= 0) {
+        return;
+      }
+      std::lock_guard lock(mutex_);
+      output_.append(buf, static_cast<std::size_t>(n));
+    }
+  });
 }
 
 Process::~Process() {
@@ -71,71 +82,66 @@ Process::~Process() {
     kill(pid_, SIGKILL);
     waitpid(pid_, &status_, 0);
   }
+  if (reader_.joinable()) {
+    reader_.join();
+  }
   if (out_fd_ >= 0) {
     close(out_fd_);
   }
 }
 
-void Process::pump(std::chrono::milliseconds timeout) {
-  pollfd p{out_fd_, POLLIN, 0};
-  if (poll(&p, 1, static_cast<int>(timeout.count())) > 0) {
-    char buf[65536];
-    const ssize_t n = read(out_fd_, buf, sizeof buf);
-    if (n > 0) {
-      output_.append(buf, static_cast<std::size_t>(n));
-    }
-  }
+bool Process::reap() {
   if (!exited_ && waitpid(pid_, &status_, WNOHANG) == pid_) {
     exited_ = true;
   }
+  return exited_;
 }
 
 std::optional<std::string> Process::wait_for_line(const std::string& needle,
                                                   std::chrono::milliseconds timeout) {
   const auto deadline = clock::now() + timeout;
   for (;;) {
+    const bool gone = reap();
+    std::string text;
+    {
+      std::lock_guard lock(mutex_);
+      text = output_;
+    }
     std::size_t line_start = scanned_;
-    for (std::size_t nl = output_.find('\n', line_start); nl != std::string::npos;
-         nl = output_.find('\n', line_start)) {
-      std::string line = output_.substr(line_start, nl - line_start);
+    for (std::size_t nl = text.find('\n', line_start); nl != std::string::npos;
+         nl = text.find('\n', line_start)) {
+      std::string line = text.substr(line_start, nl - line_start);
       line_start = nl + 1;
       scanned_ = line_start;
       if (line.find(needle) != std::string::npos) {
         return line;
       }
     }
-    if (clock::now() >= deadline) {
+    if (clock::now() >= deadline || gone) {
       return std::nullopt;
     }
-    if (exited_) {
-      pump(std::chrono::milliseconds(0));
-      if (output_.find('\n', scanned_) == std::string::npos) {
-        return std::nullopt;
-      }
-      continue;
-    }
-    pump(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
 
 std::uint16_t Process::wait_listening(std::chrono::milliseconds timeout) {
   auto line = wait_for_line("\"msg\":\"listening\"", timeout);
   if (!line) {
-    throw std::runtime_error("emporium did not start listening; output:\n" + output_);
+    throw std::runtime_error("emporium did not start listening; output:\n" + output());
   }
   return static_cast<std::uint16_t>(boost::json::parse(*line).at("port").as_int64());
 }
 
 void Process::signal(int signo) {
-  if (!exited_) {
+  if (!reap()) {
     kill(pid_, signo);
   }
 }
 
 int Process::wait_exit(std::chrono::milliseconds timeout) {
   const auto deadline = clock::now() + timeout;
-  while (!exited_ && clock::now() < deadline) {
-    pump(std::chrono::milliseconds(20));
+  while (!reap() && clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (!exited_) {
     kill(pid_, SIGKILL);
@@ -143,24 +149,16 @@ int Process::wait_exit(std::chrono::milliseconds timeout) {
     exited_ = true;
     return -1;
   }
-  while (true) {  // drain remaining output
-    pollfd p{out_fd_, POLLIN, 0};
-    char buf[65536];
-    if (poll(&p, 1, 0) <= 0) {
-      break;
-    }
-    const ssize_t n = read(out_fd_, buf, sizeof buf);
-    if (n <= 0) {
-      break;
-    }
-    output_.append(buf, static_cast<std::size_t>(n));
+  if (reader_.joinable()) {
+    reader_.join();  // the pipe closes when the child exits: all output is in
   }
   return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
 }
 
 const std::string& Process::output() {
-  pump(std::chrono::milliseconds(0));
-  return output_;
+  std::lock_guard lock(mutex_);
+  snapshot_ = output_;
+  return snapshot_;
 }
 
 namespace {

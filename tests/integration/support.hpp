@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <thread>
 
@@ -43,13 +44,16 @@ class Process {
   const std::string& output();
 
  private:
-  void pump(std::chrono::milliseconds timeout);
+  bool reap();
   pid_t pid_ = -1;
   int out_fd_ = -1;
-  std::string output_;
+  std::mutex mutex_;
+  std::string output_;  // guarded by mutex_
+  std::string snapshot_;
   std::size_t scanned_ = 0;
   bool exited_ = false;
   int status_ = 0;
+  std::thread reader_;  // drains stdout so the child never blocks on a full pipe
 };
 
 // A plain blocking HTTP request over libcurl, for checking a server from the

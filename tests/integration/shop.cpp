@@ -1,0 +1,177 @@
+#include "shop.hpp"
+
+#include <signal.h>
+
+#include <stdexcept>
+
+namespace emporium::test {
+
+namespace json = boost::json;
+
+namespace {
+
+std::vector<std::string> common_args(const std::string& data_dir) {
+  return {"--data-dir=" + data_dir,        "--jwt-secret=" + kTestSecret,
+          "--admin-email=" + kAdminEmail,  "--admin-password=" + kAdminPassword,
+          "--demo-catalog=false",          "--io-threads=2",
+          "--drain-timeout=2s",            "--task-interval=200ms",
+          "--upstream-timeout=2s"};
+}
+
+}  // namespace
+
+std::string Reply::error() const {
+  if (body.is_object()) {
+    if (const auto* e = body.as_object().if_contains("error"); e && e->is_string()) {
+      return std::string(e->get_string());
+    }
+  }
+  return {};
+}
+
+Reply Shop::call(const std::string& method, const std::string& target, const std::string& body,
+                 const std::string& token, std::vector<std::string> headers) const {
+  if (!token.empty()) {
+    headers.push_back("Authorization: Bearer " + token);
+  }
+  if (!body.empty()) {
+    headers.emplace_back("Content-Type: application/json");
+  }
+  auto res = request(method, port(), target, body, headers);
+  if (!res) {
+    throw std::runtime_error("no response for " + method + " " + target);
+  }
+  Reply r;
+  r.status = res->status;
+  r.headers = res->headers;
+  r.raw = res->body;
+  boost::system::error_code ec;
+  r.body = json::parse(res->body, ec);
+  if (ec) {
+    r.body = nullptr;
+  }
+  return r;
+}
+
+Customer Shop::register_and_login(const std::string& email, const std::string& password) {
+  auto reg = call("POST", "/api/users/register",
+                  json::serialize(json::object{{"email", email}, {"password", password}, {"name", "Test"}}));
+  if (reg.status != 201) {
+    throw std::runtime_error("register failed: " + reg.raw);
+  }
+  auto login = call("POST", "/api/users/login",
+                    json::serialize(json::object{{"email", email}, {"password", password}}));
+  if (login.status != 200) {
+    throw std::runtime_error("login failed: " + login.raw);
+  }
+  return Customer{std::string(reg.obj().at("id").as_string()), email,
+                  std::string(login.obj().at("token").as_string()),
+                  std::string(login.obj().at("refreshToken").as_string())};
+}
+
+std::string Shop::admin_token() {
+  if (admin_token_.empty()) {
+    auto login = call("POST", "/api/users/login",
+                      json::serialize(json::object{{"email", kAdminEmail}, {"password", kAdminPassword}}));
+    if (login.status != 200) {
+      throw std::runtime_error("admin login failed: " + login.raw);
+    }
+    admin_token_ = std::string(login.obj().at("token").as_string());
+  }
+  return admin_token_;
+}
+
+std::string Shop::create_product(const std::string& name, double price, std::int64_t stock,
+                                 const std::string& category) {
+  auto r = call("POST", "/api/products",
+                json::serialize(json::object{
+                    {"name", name}, {"price", price}, {"stock", stock}, {"category", category}}),
+                admin_token());
+  if (r.status != 201) {
+    throw std::runtime_error("create product failed: " + r.raw);
+  }
+  return std::string(r.obj().at("id").as_string());
+}
+
+std::int64_t Shop::stock_of(const std::string& product_id) const {
+  auto r = call("GET", "/api/products/" + product_id);
+  if (r.status != 200) {
+    throw std::runtime_error("product lookup failed: " + r.raw);
+  }
+  return r.obj().at("stock").as_int64();
+}
+
+Reply Shop::add_to_cart(const Customer& c, const std::string& product_id, std::int64_t qty) const {
+  return call("POST", "/api/cart/" + c.id + "/items",
+              json::serialize(json::object{{"productId", product_id}, {"quantity", qty}}), c.token);
+}
+
+std::string Shop::address_json() {
+  return R"({"street":"1 Main St","city":"Springfield","state":"IL","zipCode":"62701","country":"US"})";
+}
+
+Reply Shop::place_order(const Customer& c, const std::vector<std::string>& headers) const {
+  return call("POST", "/api/orders",
+              R"({"userId":")" + c.id + R"(","shippingAddress":)" + address_json() + "}", c.token,
+              headers);
+}
+
+std::string Shop::expired_token(const std::string& subject, const std::string& role) {
+  auth::Tokens tokens(auth::TokenSettings{.secret = kTestSecret});
+  return tokens.issue(subject, role, std::chrono::seconds(-120), "emporium");
+}
+
+AllInOneShop::AllInOneShop() : dir_(temp_dir()) {
+  auto args = common_args(dir_);
+  args.insert(args.begin(), {"serve", "--listen=127.0.0.1:0"});
+  process_ = std::make_unique<Process>(args);
+  port_ = process_->wait_listening(std::chrono::seconds(20));
+}
+
+SplitShop::SplitShop(std::function<std::string(std::uint16_t)> cart_url_for_order)
+    : dir_(temp_dir()) {
+  auto url = [](std::uint16_t p) { return "http://127.0.0.1:" + std::to_string(p); };
+  procs_["product"] = start("product", {});
+  procs_["user"] = start("user", {});
+  procs_["cart"] = start("cart", {"--product-url=" + url(ports_["product"])});
+  const std::string cart_url =
+      cart_url_for_order ? cart_url_for_order(ports_["cart"]) : url(ports_["cart"]);
+  procs_["order"] = start("order", {"--product-url=" + url(ports_["product"]), "--cart-url=" + cart_url});
+  procs_["gateway"] = start("gateway", {"--product-url=" + url(ports_["product"]),
+                                        "--user-url=" + url(ports_["user"]),
+                                        "--cart-url=" + url(ports_["cart"]),
+                                        "--order-url=" + url(ports_["order"])});
+  gateway_port_ = ports_["gateway"];
+}
+
+std::unique_ptr<Process> SplitShop::start(const std::string& name, std::vector<std::string> extra,
+                                          std::uint16_t port) {
+  auto args = common_args(dir_ + "/" + name);
+  args.insert(args.begin(), {"serve", "--services=" + name,
+                             "--listen=127.0.0.1:" + std::to_string(port)});
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto p = std::make_unique<Process>(args);
+  ports_[name] = p->wait_listening(std::chrono::seconds(20));
+  return p;
+}
+
+std::uint16_t SplitShop::service_port(const std::string& name) const { return ports_.at(name); }
+
+void SplitShop::kill_cart() {
+  procs_["cart"]->signal(SIGKILL);
+  procs_["cart"]->wait_exit(std::chrono::seconds(5));
+}
+
+void SplitShop::start_cart() {
+  procs_["cart"] = start("cart", {"--product-url=http://127.0.0.1:" + std::to_string(ports_["product"])},
+                         ports_["cart"]);
+}
+
+std::unique_ptr<Shop> make_shop(const std::string& shape) {
+  if (shape == "split") {
+    return std::make_unique<SplitShop>();
+  }
+  return std::make_unique<AllInOneShop>();
+}
+
+}  // namespace emporium::test

@@ -1,0 +1,95 @@
+#pragma once
+
+#include <boost/json.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "auth/auth.hpp"
+#include "support.hpp"
+
+namespace emporium::test {
+
+inline const std::string kTestSecret = "integration-test-secret-0123456789abcdef";
+inline const std::string kAdminEmail = "admin@shop.test";
+inline const std::string kAdminPassword = "admin-password-1";
+
+struct Reply {
+  int status = 0;
+  boost::json::value body;  // null when not JSON
+  http::Headers headers;
+  std::string raw;
+  // body["error"] for problem responses, "" otherwise.
+  std::string error() const;
+  const boost::json::object& obj() const { return body.as_object(); }
+};
+
+struct Customer {
+  std::string id;
+  std::string email;
+  std::string token;
+  std::string refresh_token;
+};
+
+// A running shop, in either shape, reached through its gateway port.
+class Shop {
+ public:
+  virtual ~Shop() = default;
+  virtual std::uint16_t port() const = 0;
+
+  Reply call(const std::string& method, const std::string& target, const std::string& body = {},
+             const std::string& token = {}, std::vector<std::string> headers = {}) const;
+
+  Customer register_and_login(const std::string& email, const std::string& password = "password-123");
+  std::string admin_token();
+  // Creates a product through the API as admin; returns its id.
+  std::string create_product(const std::string& name, double price, std::int64_t stock,
+                             const std::string& category = "Test");
+  std::int64_t stock_of(const std::string& product_id) const;
+  Reply add_to_cart(const Customer& c, const std::string& product_id, std::int64_t qty) const;
+  Reply place_order(const Customer& c, const std::vector<std::string>& headers = {}) const;
+
+  static std::string address_json();
+  // A token signed with the shop's secret but already expired.
+  static std::string expired_token(const std::string& subject, const std::string& role);
+
+ private:
+  std::string admin_token_;
+};
+
+// All services and the gateway in one process (embedded SQLite).
+class AllInOneShop final : public Shop {
+ public:
+  AllInOneShop();
+  std::uint16_t port() const override { return port_; }
+  Process& process() { return *process_; }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<Process> process_;
+  std::uint16_t port_ = 0;
+};
+
+// One process per service plus a gateway, wired by URL. The order service
+// may be pointed at a different cart URL (a fault-injecting proxy).
+class SplitShop final : public Shop {
+ public:
+  explicit SplitShop(std::function<std::string(std::uint16_t cart_port)> cart_url_for_order = {});
+  std::uint16_t port() const override { return gateway_port_; }
+  std::uint16_t service_port(const std::string& name) const;
+  // Stops the cart service (SIGKILL) or starts it again on its old port.
+  void kill_cart();
+  void start_cart();
+
+ private:
+  std::unique_ptr<Process> start(const std::string& name, std::vector<std::string> extra,
+                                 std::uint16_t port = 0);
+  std::string dir_;
+  std::map<std::string, std::unique_ptr<Process>> procs_;
+  std::map<std::string, std::uint16_t> ports_;
+  std::uint16_t gateway_port_ = 0;
+};
+
+std::unique_ptr<Shop> make_shop(const std::string& shape);
+
+}  // namespace emporium::test
