@@ -55,8 +55,13 @@ function binaryRoutes() {
   const binary = process.env.EMPORIUM_BINARY
     ? path.resolve(process.cwd(), process.env.EMPORIUM_BINARY)
     : path.join(repoRoot, 'build', 'emporium');
+  // Emporium refuses unknown EMPORIUM_* variables, such as EMPORIUM_BINARY itself.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('EMPORIUM_')),
+  );
   const run = spawnSync(binary, ['routes'], {
     cwd: repoRoot,
+    env,
     encoding: 'utf8',
     timeout: 30_000,
   });

@@ -1,0 +1,102 @@
+#include <gtest/gtest.h>
+
+#include "auth/auth.hpp"
+
+namespace emporium::auth {
+namespace {
+
+TokenSettings settings(std::string secret = "unit-test-secret-unit-test-secret!!") {
+  TokenSettings s;
+  s.secret = std::move(secret);
+  return s;
+}
+
+TEST(Tokens, IssuedAccessTokenVerifiesWithItsClaims) {
+  Tokens t(settings());
+  auto v = t.verify(t.issue_access("user-1", "customer"), "emporium");
+  ASSERT_TRUE(std::holds_alternative<Identity>(v));
+  const auto& id = std::get<Identity>(v);
+  EXPECT_EQ(id.subject, "user-1");
+  EXPECT_EQ(id.role, "customer");
+  EXPECT_EQ(id.jti.size(), 32U);
+  EXPECT_FALSE(id.is_admin());
+  EXPECT_TRUE(id.may_act_for("user-1"));
+  EXPECT_FALSE(id.may_act_for("user-2"));
+}
+
+TEST(Tokens, ExpiredBeyondLeewayIsExpiredWithinLeewayIsValid) {
+  Tokens t(settings());
+  EXPECT_EQ(std::get<TokenError>(t.verify(t.issue("u", "customer", std::chrono::seconds(-31), "emporium"),
+                                           "emporium")),
+            TokenError::expired);
+  EXPECT_TRUE(std::holds_alternative<Identity>(
+      t.verify(t.issue("u", "customer", std::chrono::seconds(-5), "emporium"), "emporium")));
+}
+
+TEST(Tokens, WrongKeyAudienceIssuerOrShapeIsInvalid) {
+  Tokens t(settings());
+  Tokens other(settings("another-secret-another-secret-12345"));
+  EXPECT_EQ(std::get<TokenError>(t.verify(other.issue_access("u", "admin"), "emporium")),
+            TokenError::invalid);
+  EXPECT_EQ(std::get<TokenError>(t.verify(t.issue("u", "customer", std::chrono::seconds(60), "elsewhere"),
+                                           "emporium")),
+            TokenError::invalid);
+  auto s = settings();
+  s.issuer = "someone-else";
+  Tokens foreign(s);
+  EXPECT_EQ(std::get<TokenError>(t.verify(foreign.issue_access("u", "customer"), "emporium")),
+            TokenError::invalid);
+  for (const std::string& bad : std::vector<std::string>{"", "a.b.c", "not-a-token", std::string(5000, 'a')}) {
+    EXPECT_EQ(std::get<TokenError>(t.verify(bad, "emporium")), TokenError::invalid) << bad;
+  }
+}
+
+TEST(Tokens, AlgNoneIsRefused) {
+  Tokens t(settings());
+  const auto real = t.issue_access("u", "admin");
+  const auto dot = real.find('.');
+  const auto payload = real.substr(dot + 1, real.rfind('.') - dot - 1);
+  // {"alg":"none","typ":"JWT"}
+  const std::string forged = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + payload + ".";
+  EXPECT_EQ(std::get<TokenError>(t.verify(forged, "emporium")), TokenError::invalid);
+}
+
+TEST(Tokens, ServiceTokensAreForTheInternalAudienceOnly) {
+  Tokens t(settings());
+  const auto svc = t.issue_service("order");
+  EXPECT_TRUE(std::holds_alternative<TokenError>(t.verify(svc, "emporium")));
+  auto v = t.verify(svc, "emporium-internal");
+  ASSERT_TRUE(std::holds_alternative<Identity>(v));
+  EXPECT_TRUE(std::get<Identity>(v).is_service());
+
+  http::Request req;
+  req.headers.set("Authorization", "Bearer " + svc);
+  EXPECT_TRUE(std::holds_alternative<Identity>(authenticate_service(req, t)));
+  req.headers.set("Authorization", "Bearer " + t.issue_access("u", "admin"));
+  EXPECT_TRUE(std::holds_alternative<http::Response>(authenticate_service(req, t)));
+}
+
+TEST(Tokens, TokenComesFromBearerHeaderOrSessionCookie) {
+  http::Request req;
+  EXPECT_FALSE(token_from(req));
+  req.headers.set("Cookie", "theme=dark; emporium_session=abc.def.ghi; other=1");
+  EXPECT_EQ(token_from(req), "abc.def.ghi");
+  req.headers.set("Authorization", "bearer xyz");
+  EXPECT_EQ(token_from(req), "xyz");
+  req.headers.set("Authorization", "Basic xyz");
+  EXPECT_EQ(token_from(req), "");
+}
+
+TEST(Passwords, Argon2idHashesVerifyAndAreSalted) {
+  const auto a = hash_password("correct horse");
+  const auto b = hash_password("correct horse");
+  EXPECT_EQ(a.rfind("$argon2id$", 0), 0U) << a;
+  EXPECT_NE(a.find("m=19456,t=2,p=1"), std::string::npos) << a;
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(verify_password(a, "correct horse"));
+  EXPECT_FALSE(verify_password(a, "wrong horse"));
+  EXPECT_FALSE(verify_password("not-a-hash", "correct horse"));
+}
+
+}  // namespace
+}  // namespace emporium::auth
