@@ -56,6 +56,9 @@ constexpr std::string_view kTaskFailed =
     "UPDATE order_tasks SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3 "
     "WHERE id = $1";
 
+// Seconds before the task runner retries work that a request tries inline first.
+constexpr std::int64_t kInlineGrace = 2;
+
 struct Task {
   std::string id;
   std::string kind;
@@ -200,6 +203,7 @@ class OrderService final : public Service {
     const std::string currency = lines.empty() ? "USD" : lines.front().currency;
     const auto now = core::now_iso8601();
 
+    const Task clear_task{core::new_id(), "clear_cart", *user_id};
     std::optional<json::object> order;
     try {
       auto c = db_.acquire();
@@ -209,7 +213,10 @@ class OrderService final : public Service {
       for (const auto& l : lines) {
         c->exec(kInsertItem, {order_id, l.product_id, l.name, l.quantity, l.price_cents});
       }
-      c->exec(kAddTask, {core::new_id(), std::string("clear_cart"), *user_id, core::unix_seconds(), now});
+      // The first try is made inline below; the runner picks the task up
+      // only if that fails (or this process dies before making it).
+      c->exec(kAddTask, {clear_task.id, clear_task.kind, clear_task.subject,
+                         core::unix_seconds() + kInlineGrace, now});
       tx.commit();
       order = load(*c, order_id);
     } catch (const db::DbError& e) {
@@ -230,7 +237,7 @@ class OrderService final : public Service {
                                {"user_id", *user_id},
                                {"total_cents", total},
                                {"request_id", req.request_id}});
-    run_due_tasks();  // empty the cart now rather than at the next tick
+    attempt(clear_task, 0);  // empty the cart now; the task runner retries if this fails
     auto res = http::json_response(201, *order);
     res.headers.set("Location", "/api/orders/" + order_id);
     return res;
@@ -301,6 +308,7 @@ class OrderService final : public Service {
   Response transition(const std::string& id, const std::string& to, const Request& req,
                       const auth::Identity* owner_check) {
     json::object order;
+    const Task release_task{core::new_id(), "release_stock", id};
     {
       auto c = db_.acquire();
       db::Transaction tx(*c, true);
@@ -320,7 +328,8 @@ class OrderService final : public Service {
         return http::problem(409, "Order changed concurrently; try again");
       }
       if (releases_stock(to)) {
-        c->exec(kAddTask, {core::new_id(), std::string("release_stock"), id, core::unix_seconds(), now});
+        c->exec(kAddTask, {release_task.id, release_task.kind, release_task.subject,
+                           core::unix_seconds() + kInlineGrace, now});
       }
       tx.commit();
       order = *load(*c, id);
@@ -328,7 +337,7 @@ class OrderService final : public Service {
     obs::info("order status changed",
               {{"order_id", id}, {"status", to}, {"request_id", req.request_id}});
     if (releases_stock(to)) {
-      run_due_tasks();
+      attempt(release_task, 0);
     }
     return http::json_response(200, order);
   }
@@ -380,6 +389,33 @@ class OrderService final : public Service {
     return true;
   }
 
+  // Runs one task; records it done, or schedules the next try with backoff
+  // (1 s, 2 s, 4 s ... capped at 15 s). Never throws.
+  void attempt(const Task& task, std::int64_t attempts) noexcept {
+    std::string error;
+    try {
+      run(task);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    try {
+      auto c = db_.acquire();
+      if (error.empty()) {
+        c->exec(kTaskDone, {task.id, core::now_iso8601()});
+        tasks_done_.with({task.kind, "done"}).inc();
+        return;
+      }
+      const std::int64_t delay =
+          std::min<std::int64_t>(15, std::int64_t{1} << std::min<std::int64_t>(attempts, 4));
+      c->exec(kTaskFailed, {task.id, core::unix_seconds() + delay, error.substr(0, 500)});
+      tasks_done_.with({task.kind, "retry"}).inc();
+      obs::warn("order task failed; will retry",
+                {{"task", task.kind}, {"subject", task.subject}, {"error", error}});
+    } catch (const std::exception& e) {
+      obs::warn("order task bookkeeping failed", {{"task", task.kind}, {"error", e.what()}});
+    }
+  }
+
   // Runs every task that is due. Safe to call from several threads (and
   // replicas): each task is idempotent, so running one twice is harmless.
   void run_due_tasks() noexcept {
@@ -392,24 +428,7 @@ class OrderService final : public Service {
         }
       }
       for (const auto& [task, attempts] : due) {
-        std::string error;
-        try {
-          run(task);
-        } catch (const std::exception& e) {
-          error = e.what();
-        }
-        auto c = db_.acquire();
-        if (error.empty()) {
-          c->exec(kTaskDone, {task.id, core::now_iso8601()});
-          tasks_done_.with({task.kind, "done"}).inc();
-        } else {
-          // 1 s, 2 s, 4 s ... capped at 15 s.
-          const std::int64_t delay = std::min<std::int64_t>(15, std::int64_t{1} << std::min<std::int64_t>(attempts, 4));
-          c->exec(kTaskFailed, {task.id, core::unix_seconds() + delay, error.substr(0, 500)});
-          tasks_done_.with({task.kind, "retry"}).inc();
-          obs::warn("order task failed; will retry",
-                    {{"task", task.kind}, {"subject", task.subject}, {"error", error}});
-        }
+        attempt(task, attempts);
       }
     } catch (const std::exception& e) {
       obs::warn("order task runner", {{"error", e.what()}});
