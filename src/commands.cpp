@@ -40,21 +40,6 @@ std::optional<config::Config> load_config(const CommandLine& line) {
   }
 }
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i <= s.size()) {
-    const auto j = std::min(s.find(',', i), s.size());
-    std::string item = s.substr(i, j - i);
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (!item.empty()) {
-      out.push_back(std::move(item));
-    }
-    i = j + 1;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -71,82 +56,65 @@ void add_config_flags(CLI::App& sub, CommandLine& line) {
   }
 }
 
-int run_serve(const CommandLine& line) {
+// Loads configuration, sets up logging and the data directory, then runs
+// `body`; maps failures to exit codes (2 configuration, 1 anything else).
+template <class F>
+int with_config(const CommandLine& line, std::string_view what, F body) {
   auto cfg = load_config(line);
   if (!cfg) {
     return 2;
   }
   obs::init_logging(cfg->str("log_level"));
+  int rc = 0;
   try {
     std::filesystem::create_directories(cfg->str("data_dir"));
+    body(*cfg);
+  } catch (const config::ConfigError& e) {
+    obs::error(std::string(what) + " failed", {{"error", e.what()}});
+    std::cerr << "emporium: " << e.what() << "\n";
+    rc = 2;
+  } catch (const std::exception& e) {
+    obs::error(std::string(what) + " failed", {{"error", e.what()}});
+    rc = 1;
+  }
+  obs::flush_logs();
+  return rc;
+}
+
+int run_serve(const CommandLine& line) {
+  return with_config(line, "serve", [](const config::Config& cfg) {
     obs::Registry metrics;
     obs::register_process_metrics(metrics);
     http::Readiness readiness;
     http::Router router;
     http::add_ops_routes(router, readiness, metrics);
-    http::Pipeline pipeline(http::CorsPolicy{split_list(cfg->str("cors_origins"))}, metrics);
-    Services services(*cfg, metrics, readiness, router, pipeline);
-
-    http::Server server(server_options(*cfg), router, pipeline, readiness, metrics);
+    http::Pipeline pipeline(http::CorsPolicy{config::split_list(cfg.str("cors_origins"))}, metrics);
+    Services services(cfg, metrics, readiness, router, pipeline);
+    http::Server server(server_options(cfg), router, pipeline, readiness, metrics);
     const auto port = server.listen();
-    obs::info("listening", {{"host", cfg->address("listen").host},
+    obs::info("listening", {{"host", cfg.address("listen").host},
                             {"port", static_cast<std::int64_t>(port)},
                             {"version", EMPORIUM_VERSION}});
     server.run();
     obs::info("stopped");
-  } catch (const config::ConfigError& e) {
-    obs::error("configuration error", {{"error", e.what()}});
-    obs::flush_logs();
-    std::cerr << "emporium: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    obs::error("serve failed", {{"error", e.what()}});
-    obs::flush_logs();
-    return 1;
-  }
-  obs::flush_logs();
-  return 0;
+  });
 }
 
 int run_migrate(const CommandLine& line) {
-  auto cfg = load_config(line);
-  if (!cfg) {
-    return 2;
-  }
-  obs::init_logging(cfg->str("log_level"));
-  try {
-    std::filesystem::create_directories(cfg->str("data_dir"));
-    const int applied = migrate_all(*cfg);
+  return with_config(line, "migrate", [](const config::Config& cfg) {
+    const int applied = migrate_all(cfg);
     obs::info("migrations done", {{"applied", static_cast<std::int64_t>(applied)}});
-  } catch (const std::exception& e) {
-    obs::error("migrate failed", {{"error", e.what()}});
-    obs::flush_logs();
-    return 1;
-  }
-  obs::flush_logs();
-  return 0;
+  });
 }
 
 int run_seed(const CommandLine& line) {
-  auto cfg = load_config(line);
-  if (!cfg) {
-    return 2;
-  }
-  obs::init_logging(cfg->str("log_level"));
-  try {
-    std::filesystem::create_directories(cfg->str("data_dir"));
-    auto database = open_database(*cfg, "product");
+  return with_config(line, "seed", [](const config::Config& cfg) {
+    auto database = open_database(cfg, "product");
     db::migrate(*database, "product", product::migrations());
     product::Store store(*database);
     const int added = product::seed_demo(store);
     obs::info("seed done", {{"products_added", static_cast<std::int64_t>(added)}});
-  } catch (const std::exception& e) {
-    obs::error("seed failed", {{"error", e.what()}});
-    obs::flush_logs();
-    return 1;
-  }
-  obs::flush_logs();
-  return 0;
+  });
 }
 
 int run_routes(const CommandLine& line) {

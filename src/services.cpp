@@ -17,21 +17,6 @@ namespace {
 
 constexpr std::string_view kDevelopmentSecret = "emporium-development-secret-do-not-use-in-production";
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i <= s.size()) {
-    const auto j = std::min(s.find(',', i), s.size());
-    std::string item = s.substr(i, j - i);
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (!item.empty()) {
-      out.push_back(item);
-    }
-    i = j + 1;
-  }
-  return out;
-}
 
 http::ClientOptions upstream_options(const config::Config& config, std::string_view name) {
   http::ClientOptions o;
@@ -62,7 +47,7 @@ std::vector<std::string> selected_services(const config::Config& config) {
     }
     return out;
   }
-  for (auto& name : split(value)) {
+  for (auto& name : config::split_list(value)) {
     const bool known = name == "gateway" ||
                        std::any_of(service_modules().begin(), service_modules().end(),
                                    [&](const ServiceModule& m) { return m.name == name; });

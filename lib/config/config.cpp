@@ -263,6 +263,26 @@ Address Config::address(std::string_view key) const { return parse_address(entry
 
 const std::string& Config::source(std::string_view key) const { return entry(key).source; }
 
+std::vector<std::string> split_list(std::string_view s) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i <= s.size()) {
+    const auto j = std::min(s.find(',', i), s.size());
+    auto item = s.substr(i, j - i);
+    while (!item.empty() && item.front() == ' ') {
+      item.remove_prefix(1);
+    }
+    while (!item.empty() && item.back() == ' ') {
+      item.remove_suffix(1);
+    }
+    if (!item.empty()) {
+      out.emplace_back(item);
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
 std::map<std::string, std::string> emporium_environment(char** envp) {
   std::map<std::string, std::string> out;
   for (char** e = envp; e != nullptr && *e != nullptr; ++e) {

@@ -85,6 +85,9 @@ class Config {
   std::map<std::string, Entry, std::less<>> entries_;
 };
 
+// Splits "a, b,,c" into {"a", "b", "c"}: comma-separated, trimmed, no empties.
+std::vector<std::string> split_list(std::string_view s);
+
 // Collects EMPORIUM_* variables from a POSIX environment block.
 std::map<std::string, std::string> emporium_environment(char** envp);
 

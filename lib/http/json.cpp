@@ -231,4 +231,23 @@ std::optional<std::int64_t> query_int(const Request& req, std::string_view name,
   return v;
 }
 
+PageRequest page_request(const Request& req, std::vector<FieldError>& errors) {
+  PageRequest p;
+  p.page = query_int(req, "page", 1, 1'000'000, errors).value_or(1);
+  p.limit = std::min<std::int64_t>(query_int(req, "limit", 1, INT32_MAX, errors).value_or(20), 100);
+  return p;
+}
+
+boost::json::object pagination(const PageRequest& p, std::int64_t total) {
+  return boost::json::object{{"page", p.page},
+                             {"limit", p.limit},
+                             {"total", total},
+                             {"pages", (total + p.limit - 1) / p.limit}};
+}
+
+Response query_problem(std::vector<FieldError> errors) {
+  const std::string detail = "Invalid query: " + errors.front().field + " " + errors.front().msg;
+  return problem(400, detail, std::move(errors));
+}
+
 }  // namespace emporium::http

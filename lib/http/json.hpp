@@ -64,4 +64,17 @@ class Fields {
 std::optional<std::int64_t> query_int(const Request& req, std::string_view name, std::int64_t min,
                                       std::int64_t max, std::vector<FieldError>& errors);
 
+// ?page (>= 1, default 1) and ?limit (>= 1, default 20, above 100 clamped
+// to 100) of a list endpoint.
+struct PageRequest {
+  std::int64_t page = 1;
+  std::int64_t limit = 20;
+  std::int64_t offset() const noexcept { return (page - 1) * limit; }
+};
+PageRequest page_request(const Request& req, std::vector<FieldError>& errors);
+// {"page","limit","total","pages"}
+boost::json::object pagination(const PageRequest& p, std::int64_t total);
+// 400 naming the first invalid query parameter and listing them all.
+Response query_problem(std::vector<FieldError> errors);
+
 }  // namespace emporium::http

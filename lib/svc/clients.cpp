@@ -51,7 +51,7 @@ std::int64_t num(const json::object& o, std::string_view k) {
 
 }  // namespace
 
-http::CallOptions ProductApi::options(const std::string& request_id) const {
+http::CallOptions InternalClient::options(const std::string& request_id) const {
   http::CallOptions o;
   o.request_id = request_id;
   o.headers.set("Authorization", "Bearer " + tokens_.issue_service(caller_));
@@ -134,13 +134,6 @@ void ProductApi::release(const std::string& order_id, const std::string& request
   if (res.status != 200) {
     unexpected(what, res);
   }
-}
-
-http::CallOptions CartApi::options(const std::string& request_id) const {
-  http::CallOptions o;
-  o.request_id = request_id;
-  o.headers.set("Authorization", "Bearer " + tokens_.issue_service(caller_));
-  return o;
 }
 
 std::vector<Line> CartApi::items(const std::string& user_id, const std::string& request_id) {

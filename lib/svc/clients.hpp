@@ -45,10 +45,25 @@ struct Shortage {
   std::int64_t requested = 0;
 };
 
-class ProductApi {
+// What every internal client shares: the way to the service, and the
+// credential and request id each call carries.
+class InternalClient {
  public:
-  ProductApi(Upstream& upstream, const auth::Tokens& tokens, std::string caller)
+  InternalClient(Upstream& upstream, const auth::Tokens& tokens, std::string caller)
       : upstream_(upstream), tokens_(tokens), caller_(std::move(caller)) {}
+
+ protected:
+  http::CallOptions options(const std::string& request_id) const;
+  Upstream& upstream_;
+
+ private:
+  const auth::Tokens& tokens_;
+  std::string caller_;
+};
+
+class ProductApi : public InternalClient {
+ public:
+  using InternalClient::InternalClient;
 
   // The products that exist among `ids`, keyed by id.
   std::map<std::string, ProductSummary> lookup(const std::vector<std::string>& ids,
@@ -60,28 +75,15 @@ class ProductApi {
                                                             const std::string& request_id);
   // Returns an order's reserved stock. Idempotent: stock comes back once.
   void release(const std::string& order_id, const std::string& request_id);
-
- private:
-  http::CallOptions options(const std::string& request_id) const;
-  Upstream& upstream_;
-  const auth::Tokens& tokens_;
-  std::string caller_;
 };
 
-class CartApi {
+class CartApi : public InternalClient {
  public:
-  CartApi(Upstream& upstream, const auth::Tokens& tokens, std::string caller)
-      : upstream_(upstream), tokens_(tokens), caller_(std::move(caller)) {}
+  using InternalClient::InternalClient;
 
   std::vector<Line> items(const std::string& user_id, const std::string& request_id);
   // Empties the cart. Idempotent.
   void clear(const std::string& user_id, const std::string& request_id);
-
- private:
-  http::CallOptions options(const std::string& request_id) const;
-  Upstream& upstream_;
-  const auth::Tokens& tokens_;
-  std::string caller_;
 };
 
 }  // namespace emporium::svc

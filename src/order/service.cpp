@@ -256,12 +256,9 @@ class OrderService final : public Service {
 
   Response list(const Request& req, const auth::Identity& who) {
     std::vector<http::FieldError> errors;
-    const auto page = http::query_int(req, "page", 1, 1'000'000, errors).value_or(1);
-    const auto limit = std::min<std::int64_t>(
-        http::query_int(req, "limit", 1, INT32_MAX, errors).value_or(20), 100);
+    const auto page = http::page_request(req, errors);
     if (!errors.empty()) {
-      return http::problem(400, "Invalid query: " + errors.front().field + " " + errors.front().msg,
-                           errors);
+      return http::query_problem(std::move(errors));
     }
     std::optional<std::string> user_id;
     if (auto u = req.query_param("userId"); u && !u->empty()) {
@@ -273,8 +270,8 @@ class OrderService final : public Service {
       return http::problem(403, "Access denied to these orders");
     }
     auto c = db_.acquire();
-    const auto rows = user_id ? c->exec(kListForUser, {*user_id, limit, (page - 1) * limit}).rows
-                              : c->exec(kListAll, {limit, (page - 1) * limit}).rows;
+    const auto rows = user_id ? c->exec(kListForUser, {*user_id, page.limit, page.offset()}).rows
+                              : c->exec(kListAll, {page.limit, page.offset()}).rows;
     const auto total = user_id ? c->exec(kCountForUser, {*user_id}).rows.at(0).integer(0)
                                : c->exec(kCountAll).rows.at(0).integer(0);
     json::array orders;
@@ -282,11 +279,7 @@ class OrderService final : public Service {
       orders.push_back(render(*c, r));
     }
     return http::json_response(
-        200, json::object{{"orders", std::move(orders)},
-                          {"pagination", json::object{{"page", page},
-                                                      {"limit", limit},
-                                                      {"total", total},
-                                                      {"pages", (total + limit - 1) / limit}}}});
+        200, json::object{{"orders", std::move(orders)}, {"pagination", http::pagination(page, total)}});
   }
 
   Response get(const Request& req, const auth::Identity& who) {

@@ -73,10 +73,9 @@ class ProductService final : public Service {
   Response list(const Request& req) {
     std::vector<http::FieldError> errors;
     ListQuery q;
-    q.page = http::query_int(req, "page", 1, 1'000'000, errors).value_or(1);
-    if (auto limit = http::query_int(req, "limit", 1, INT32_MAX, errors)) {
-      q.limit = std::min<std::int64_t>(*limit, 100);
-    }
+    const auto page_req = http::page_request(req, errors);
+    q.page = page_req.page;
+    q.limit = page_req.limit;
     if (auto c = req.query_param("category"); c && !c->empty()) {
       q.category = std::string(*c);
     }
@@ -96,21 +95,15 @@ class ProductService final : public Service {
       }
     }
     if (!errors.empty()) {
-      return http::problem(400, "Invalid query: " + errors.front().field + " " + errors.front().msg,
-                           errors);
+      return http::query_problem(std::move(errors));
     }
     const auto page = store_.list(q);
     json::array items;
     for (const auto& p : page.items) {
       items.push_back(to_json(p));
     }
-    const auto pages = (page.total + q.limit - 1) / q.limit;
-    return http::json_response(
-        200, json::object{{"products", std::move(items)},
-                          {"pagination", json::object{{"page", q.page},
-                                                      {"limit", q.limit},
-                                                      {"total", page.total},
-                                                      {"pages", pages}}}});
+    return http::json_response(200, json::object{{"products", std::move(items)},
+                                                 {"pagination", http::pagination(page_req, page.total)}});
   }
 
   Response categories() {

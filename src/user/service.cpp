@@ -272,24 +272,17 @@ class UserService final : public Service {
 
   Response list(const Request& req) {
     std::vector<http::FieldError> errors;
-    const auto page = http::query_int(req, "page", 1, 1'000'000, errors).value_or(1);
-    const auto limit = std::min<std::int64_t>(
-        http::query_int(req, "limit", 1, INT32_MAX, errors).value_or(20), 100);
+    const auto page = http::page_request(req, errors);
     if (!errors.empty()) {
-      return http::problem(400, "Invalid query: " + errors.front().field + " " + errors.front().msg,
-                           errors);
+      return http::query_problem(std::move(errors));
     }
     json::array users;
-    for (const auto& u : store_.list(limit, (page - 1) * limit)) {
+    for (const auto& u : store_.list(page.limit, page.offset())) {
       users.push_back(public_user(u));
     }
-    const auto total = store_.count();
     return http::json_response(
         200, json::object{{"users", std::move(users)},
-                          {"pagination", json::object{{"page", page},
-                                                      {"limit", limit},
-                                                      {"total", total},
-                                                      {"pages", (total + limit - 1) / limit}}}});
+                          {"pagination", http::pagination(page, store_.count())}});
   }
 
   Response set_role(const Request& req) {
