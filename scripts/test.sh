@@ -1,10 +1,24 @@
 #!/usr/bin/env bash
-# Runs the whole test suite against an existing build directory.
+# Runs the whole test suite against an existing build directory. Starts the
+# servers the tests need (scripts/local-services.sh) on loopback for the
+# duration of the run and stops them afterwards.
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/.."
+root=$(pwd)
+
 # Node tools for the API document checks (Redocly), pinned by package-lock.json.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# A short path under /tmp: unix socket paths are limited to 107 bytes.
+services=$(mktemp -d /tmp/emporium-services.XXXXXX)
+cleanup() {
+  "$root/scripts/local-services.sh" stop "$services" >/dev/null 2>&1 || true
+  rm -rf "$services"
+}
+trap cleanup EXIT
+eval "$(scripts/local-services.sh start "$services")"
+
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)" --timeout 600

@@ -85,8 +85,16 @@ auth::TokenSettings token_settings(const config::Config& config) {
 }
 
 std::unique_ptr<db::Database> open_database(const config::Config& config, std::string_view name) {
-  const auto path = std::filesystem::path(config.str("data_dir")) / (std::string(name) + ".db");
-  return db::open_sqlite({.path = path.string()});
+  const auto& url = config.str("database_url");
+  const auto pool = static_cast<std::size_t>(config.integer("database_pool_size"));
+  if (url.empty()) {
+    const auto path = std::filesystem::path(config.str("data_dir")) / (std::string(name) + ".db");
+    return db::open_sqlite({.path = path.string(), .pool_size = pool});
+  }
+  if (url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0) {
+    return db::open_postgres({.url = url, .pool_size = pool, .schema = std::string(name)});
+  }
+  throw config::ConfigError("invalid value for database_url: must start with postgres:// or be empty");
 }
 
 struct Services::State {

@@ -149,4 +149,25 @@ struct SqliteOptions {
 // Throws DbError(unavailable) when the file cannot be opened.
 std::unique_ptr<Database> open_sqlite(const SqliteOptions& options);
 
+struct PostgresOptions {
+  // postgres://user:pass@host:port/db?param=value (any libpq URI or
+  // key=value connection string).
+  std::string url;
+  std::size_t pool_size = 8;  // connections
+  std::chrono::milliseconds connect_timeout{2'000};
+  std::chrono::milliseconds statement_timeout{5'000};  // per session, server side
+  // When set, every session works in this schema alone (search_path), so
+  // several services can share one database, each with its own tables and
+  // schema_migrations. open_postgres creates it when missing, which needs the
+  // CREATE privilege on the database (DbError(other) without it).
+  std::string schema{};
+};
+
+// Opens a pool of PostgreSQL connections (libpq) and one connection right away,
+// so a bad URL or a down server fails at start-up. Throws DbError(unavailable)
+// then; its message names the URL with the password masked. Connections that
+// break (server restart, network) are dropped and replaced on a later acquire;
+// while connecting keeps failing, acquire fails fast with DbError(unavailable).
+std::unique_ptr<Database> open_postgres(const PostgresOptions& options);
+
 }  // namespace emporium::db

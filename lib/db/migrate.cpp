@@ -11,6 +11,8 @@ namespace emporium::db {
 
 namespace {
 
+constexpr std::int64_t kMigrationLockKey = 0x656d706f7269756d;  // "emporium"
+
 constexpr std::string_view kCreateTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " owner TEXT NOT NULL,"
@@ -75,14 +77,33 @@ std::vector<Migration> load_migrations(const std::filesystem::path& dir) {
   return migrations_from(views);
 }
 
+namespace {
+
+// Serialises migrators on PostgreSQL, where BEGIN takes no lock (SQLite's
+// BEGIN IMMEDIATE already does): a transaction-scoped advisory lock, released
+// at commit or rollback.
+void lock_migrations(Connection& conn) {
+  if (conn.dialect() == "postgres") {
+    conn.exec("SELECT pg_advisory_xact_lock($1)", {kMigrationLockKey});
+  }
+}
+
+}  // namespace
+
 int migrate(Database& db, std::string_view owner, const std::vector<Migration>& migrations) {
   auto conn = db.acquire();
-  conn->exec(kCreateTable);
+  {
+    Transaction tx(*conn, true);
+    lock_migrations(*conn);
+    conn->exec(kCreateTable);
+    tx.commit();
+  }
   int applied = 0;
   for (const auto& m : migrations) {
-    // Read the record inside the write transaction, so two processes
+    // Read the record inside the locked write transaction, so two processes
     // migrating at once apply each migration exactly once.
     Transaction tx(*conn, true);
+    lock_migrations(*conn);
     std::map<std::int64_t, std::string> done;
     for (const auto& row : conn->exec(kApplied, {std::string(owner)}).rows) {
       done.emplace(row.integer(0), row.text(1));

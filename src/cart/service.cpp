@@ -21,7 +21,8 @@ constexpr std::int64_t kMaxQuantity = 1000;
 constexpr std::string_view kItems =
     "SELECT product_id, quantity FROM cart_items WHERE user_id = $1 ORDER BY added_at, product_id";
 constexpr std::string_view kCartUpdatedAt = "SELECT updated_at FROM carts WHERE user_id = $1";
-constexpr std::string_view kInsertCart = "INSERT INTO carts (user_id, updated_at) VALUES ($1, $2)";
+constexpr std::string_view kInsertCart =
+    "INSERT INTO carts (user_id, updated_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING";
 constexpr std::string_view kTouchCart = "UPDATE carts SET updated_at = $2 WHERE user_id = $1";
 constexpr std::string_view kItemQuantity =
     "SELECT quantity FROM cart_items WHERE user_id = $1 AND product_id = $2";
@@ -145,9 +146,9 @@ class CartService final : public Service {
       auto c = db_.acquire();
       db::Transaction tx(*c, true);
       const auto now = core::now_iso8601();
-      if (c->exec(kTouchCart, {user_id, now}).affected == 0) {
-        c->exec(kInsertCart, {user_id, now});
-        created = true;
+      created = c->exec(kInsertCart, {user_id, now}).affected == 1;
+      if (!created) {
+        c->exec(kTouchCart, {user_id, now});
       }
       auto current = c->exec(kItemQuantity, {user_id, *product_id}).rows;
       const std::int64_t have = current.empty() ? 0 : current[0].integer(0);

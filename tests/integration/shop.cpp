@@ -2,7 +2,11 @@
 
 #include <signal.h>
 
+#include <cstdlib>
 #include <stdexcept>
+
+#include "core/ids.hpp"
+#include "db/db.hpp"
 
 namespace emporium::test {
 
@@ -121,15 +125,52 @@ std::string Shop::expired_token(const std::string& subject, const std::string& r
   return tokens.issue(subject, role, std::chrono::seconds(-120), "emporium");
 }
 
-AllInOneShop::AllInOneShop() : dir_(temp_dir()) {
+std::vector<std::string> Storage::args() const {
+  if (kind == "postgres") {
+    return {"--database-url=" + database_url, "--database-pool-size=4"};
+  }
+  return {};
+}
+
+Storage Storage::make(const std::string& kind) {
+  Storage s;
+  s.kind = kind;
+  if (kind != "postgres") {
+    return s;
+  }
+  const char* base = std::getenv("EMPORIUM_TEST_DATABASE_URL");
+  if (base == nullptr || *base == '\0') {
+    throw std::runtime_error(
+        "EMPORIUM_TEST_DATABASE_URL is not set: run the suite through `make test`, which starts "
+        "PostgreSQL (scripts/local-services.sh)");
+  }
+  // A fresh database per shop, so tests can run in parallel.
+  const std::string name = "shop_" + core::new_id();
+  {
+    auto admin = db::open_postgres({.url = base, .pool_size = 1});
+    auto c = admin->acquire();
+    c->exec_script("CREATE DATABASE " + name);
+  }
+  std::string url = base;
+  const auto query = url.find('?');
+  const auto slash = url.rfind('/', query == std::string::npos ? url.size() : query);
+  url = url.substr(0, slash + 1) + name +
+        (query == std::string::npos ? std::string() : url.substr(query));
+  s.database_url = url;
+  return s;
+}
+
+AllInOneShop::AllInOneShop(Storage storage) : dir_(temp_dir()) {
   auto args = common_args(dir_);
+  const auto extra = storage.args();
+  args.insert(args.end(), extra.begin(), extra.end());
   args.insert(args.begin(), {"serve", "--listen=127.0.0.1:0"});
   process_ = std::make_unique<Process>(args);
   port_ = process_->wait_listening(std::chrono::seconds(20));
 }
 
-SplitShop::SplitShop(std::function<std::string(std::uint16_t)> cart_url_for_order)
-    : dir_(temp_dir()) {
+SplitShop::SplitShop(std::function<std::string(std::uint16_t)> cart_url_for_order, Storage storage)
+    : dir_(temp_dir()), storage_(std::move(storage)) {
   auto url = [](std::uint16_t p) { return "http://127.0.0.1:" + std::to_string(p); };
   procs_["product"] = start("product", {});
   procs_["user"] = start("user", {});
@@ -147,6 +188,8 @@ SplitShop::SplitShop(std::function<std::string(std::uint16_t)> cart_url_for_orde
 std::unique_ptr<Process> SplitShop::start(const std::string& name, std::vector<std::string> extra,
                                           std::uint16_t port) {
   auto args = common_args(dir_ + "/" + name);
+  const auto storage = storage_.args();
+  args.insert(args.end(), storage.begin(), storage.end());
   args.insert(args.begin(), {"serve", "--services=" + name,
                              "--listen=127.0.0.1:" + std::to_string(port)});
   args.insert(args.end(), extra.begin(), extra.end());
@@ -167,11 +210,11 @@ void SplitShop::start_cart() {
                          ports_["cart"]);
 }
 
-std::unique_ptr<Shop> make_shop(const std::string& shape) {
+std::unique_ptr<Shop> make_shop(const std::string& shape, const std::string& storage) {
   if (shape == "split") {
-    return std::make_unique<SplitShop>();
+    return std::make_unique<SplitShop>(nullptr, Storage::make(storage));
   }
-  return std::make_unique<AllInOneShop>();
+  return std::make_unique<AllInOneShop>(Storage::make(storage));
 }
 
 }  // namespace emporium::test

@@ -57,10 +57,21 @@ class Shop {
   std::string admin_token_;
 };
 
-// All services and the gateway in one process (embedded SQLite).
+// Where the services keep their data: "sqlite" (files under the data
+// directory) or "postgres" (a fresh database on the test server, one schema
+// per service).
+struct Storage {
+  std::string kind = "sqlite";
+  // Extra serve flags for this storage (e.g. --database-url=...).
+  std::vector<std::string> args() const;
+  std::string database_url;  // set for postgres
+  static Storage make(const std::string& kind);
+};
+
+// All services and the gateway in one process.
 class AllInOneShop final : public Shop {
  public:
-  AllInOneShop();
+  explicit AllInOneShop(Storage storage = {});
   std::uint16_t port() const override { return port_; }
   Process& process() { return *process_; }
 
@@ -74,7 +85,8 @@ class AllInOneShop final : public Shop {
 // may be pointed at a different cart URL (a fault-injecting proxy).
 class SplitShop final : public Shop {
  public:
-  explicit SplitShop(std::function<std::string(std::uint16_t cart_port)> cart_url_for_order = {});
+  explicit SplitShop(std::function<std::string(std::uint16_t cart_port)> cart_url_for_order = {},
+                     Storage storage = {});
   std::uint16_t port() const override { return gateway_port_; }
   std::uint16_t service_port(const std::string& name) const;
   // Stops the cart service (SIGKILL) or starts it again on its old port.
@@ -85,11 +97,13 @@ class SplitShop final : public Shop {
   std::unique_ptr<Process> start(const std::string& name, std::vector<std::string> extra,
                                  std::uint16_t port = 0);
   std::string dir_;
+  Storage storage_;
   std::map<std::string, std::unique_ptr<Process>> procs_;
   std::map<std::string, std::uint16_t> ports_;
   std::uint16_t gateway_port_ = 0;
 };
 
-std::unique_ptr<Shop> make_shop(const std::string& shape);
+// "all" or "split", on "sqlite" or "postgres".
+std::unique_ptr<Shop> make_shop(const std::string& shape, const std::string& storage = "sqlite");
 
 }  // namespace emporium::test

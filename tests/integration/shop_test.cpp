@@ -16,14 +16,20 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-class ShopTest : public ::testing::TestWithParam<std::string> {
+// (shape, storage): every shop test runs in both shapes on both stores.
+class ShopTest : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {
  protected:
-  void SetUp() override { shop = make_shop(GetParam()); }
+  void SetUp() override { shop = make_shop(std::get<0>(GetParam()), std::get<1>(GetParam())); }
   std::unique_ptr<Shop> shop;
 };
 
-INSTANTIATE_TEST_SUITE_P(Shapes, ShopTest, ::testing::Values("all", "split"),
-                         [](const auto& shape) { return shape.param == "all" ? "AllInOne" : "Split"; });
+INSTANTIATE_TEST_SUITE_P(Shapes, ShopTest,
+                         ::testing::Combine(::testing::Values("all", "split"),
+                                            ::testing::Values("sqlite", "postgres")),
+                         [](const auto& p) {
+                           return std::string(std::get<0>(p.param) == "all" ? "AllInOne" : "Split") +
+                                  (std::get<1>(p.param) == "sqlite" ? "SQLite" : "PostgreSQL");
+                         });
 
 TEST_P(ShopTest, PrototypeJourney) {
   auto ann = shop->register_and_login("ann@example.com");
