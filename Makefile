@@ -23,8 +23,11 @@ run: deps build
 test: deps build
 	scripts/test.sh $(BUILD)
 
+# Load measurements side by side with nginx on this machine (not tests).
 bench: deps build
 	bench/http_vs_nginx.sh $(BUILD)/emporium
+	bench/shop_vs_nginx.sh $(BUILD)/emporium
+	bench/checkout.sh $(BUILD)/emporium $(BUILD)/bench/checkout_load
 
 fmt:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
