@@ -8,9 +8,9 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev sqlite3 libssl-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
-  libpq-dev postgresql-15 libhiredis-dev librabbitmq-dev libargon2-dev libjwt-dev
+  libpq-dev postgresql-15 redis-server libhiredis-dev librabbitmq-dev libargon2-dev libjwt-dev
   libtomlplusplus-dev clang-format nodejs
-  nginx-light wrk prometheus
+  nginx-light wrk prometheus rabbitmq-server amqp-tools
 )
 
 sudo_cmd=()

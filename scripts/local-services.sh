@@ -18,19 +18,38 @@
 #   EMPORIUM_TEST_PG_PORT   PostgreSQL port (default: the port DIR was first
 #                           started with, else 55432)
 #   EMPORIUM_PG_BIN         PostgreSQL binaries (default /usr/lib/postgresql/15/bin)
+#   EMPORIUM_TEST_AMQP_PORT RabbitMQ AMQP port (default: the port DIR was first
+#                           started with, else 55672)
+#   EMPORIUM_TEST_AMQP_DIST_PORT  its Erlang distribution port (default: as
+#                           first started, else 55673)
+#   EMPORIUM_TEST_EPMD_PORT its private epmd's port (default: as first started,
+#                           else 54369)
+#   EMPORIUM_RABBITMQ_BIN   RabbitMQ scripts (default /usr/lib/rabbitmq/bin)
+#   EMPORIUM_TEST_REDIS_PORT  Redis port (default: the port DIR was first
+#                           started with, else 56379)
+#   EMPORIUM_TEST_SERVICES  the servers to act on, a space-separated subset of
+#                           SERVICES. Default: every server; but when the port
+#                           variable of some servers is set (see PORT_VARS) and
+#                           not of others, just those, so a test's private
+#                           server starts alone in its own DIR.
 #
 # Layout of DIR:
 #   DIR/.s.PGSQL.<port>     PostgreSQL unix socket
 #   DIR/pg/data             PostgreSQL cluster;  DIR/pg/port  its port
 #   DIR/pg/server.log       PostgreSQL log
+#   DIR/rabbitmq/           RabbitMQ: HOME (Erlang cookie), mnesia/, log/,
+#                           ports, server.pid, epmd.pid, server.out
+#   DIR/redis/              Redis: port, redis.pid, server.log (no data files)
 #
 # Adding a server (Redis, RabbitMQ, maildev): write <name>_start, <name>_stop
 # and <name>_status functions taking DIR (start prints its exports), keep its
-# files under DIR/<name>, and append <name> to SERVICES. Start runs them in
-# list order, stop in reverse.
+# files under DIR/<name>, append <name> to SERVICES and name its port
+# variable in PORT_VARS. Start runs them in list order, stop in reverse.
 set -euo pipefail
 
-SERVICES=(postgres)  # later: redis rabbitmq maildev
+SERVICES=(postgres rabbitmq redis)  # later: maildev
+declare -A PORT_VARS=([postgres]=EMPORIUM_TEST_PG_PORT [rabbitmq]=EMPORIUM_TEST_AMQP_PORT
+  [redis]=EMPORIUM_TEST_REDIS_PORT)
 
 log() { echo "local-services: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -149,28 +168,272 @@ postgres_status() {
   pg_running "$dir"
 }
 
-# --- later: redis_start/redis_stop/redis_status, rabbitmq_*, maildev_* --------
+# --- RabbitMQ 3.10 -----------------------------------------------------------
+# Not through the /usr/sbin wrappers (they switch to the rabbitmq user and break
+# on temp dirs): /usr/lib/rabbitmq/bin/rabbitmq-server directly, with HOME and
+# every RABBITMQ_* path under DIR/rabbitmq. Everything listens on 127.0.0.1 only:
+# AMQP, the node's distribution port, the CLI tools' distribution ports and a
+# private epmd (started here, stopped by its PID; `-start_epmd false` keeps the
+# Erlang VMs from starting a shared one of their own).
+
+RABBIT_BIN=${EMPORIUM_RABBITMQ_BIN:-/usr/lib/rabbitmq/bin}
+RABBIT_NODE=rabbit@localhost
+
+# Prints "AMQP DIST EPMD": the environment, else what DIR was first started
+# with, else the defaults.
+rabbitmq_ports() {
+  local dir=$1 amqp=55672 dist=55673 epmd=54369
+  if [ -s "$dir/rabbitmq/ports" ]; then
+    read -r amqp dist epmd <"$dir/rabbitmq/ports"
+  fi
+  echo "${EMPORIUM_TEST_AMQP_PORT:-$amqp} ${EMPORIUM_TEST_AMQP_DIST_PORT:-$dist}" \
+    "${EMPORIUM_TEST_EPMD_PORT:-$epmd}"
+}
+
+# Sets RABBIT_VARS to the environment (NAME=value words) of DIR's node.
+rabbitmq_vars() {
+  local dir=$1 amqp dist epmd rd=$1/rabbitmq
+  read -r amqp dist epmd < <(rabbitmq_ports "$dir")
+  local loopback='-kernel inet_dist_use_interface {127,0,0,1} -start_epmd false'
+  RABBIT_VARS=(
+    HOME="$rd"
+    RABBITMQ_NODENAME="$RABBIT_NODE"
+    RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+    RABBITMQ_NODE_PORT="$amqp"
+    RABBITMQ_DIST_PORT="$dist"
+    ERL_EPMD_ADDRESS=127.0.0.1
+    ERL_EPMD_PORT="$epmd"
+    RABBITMQ_MNESIA_BASE="$rd/mnesia"
+    RABBITMQ_LOG_BASE="$rd/log"
+    RABBITMQ_ENABLED_PLUGINS_FILE="$rd/enabled_plugins"
+    RABBITMQ_CONFIG_FILE="$rd/rabbitmq"
+    RABBITMQ_CONF_ENV_FILE="$rd/rabbitmq-env.conf"
+    RABBITMQ_PID_FILE="$rd/rabbit.pid"
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="$loopback"
+    RABBITMQ_CTL_ERL_ARGS="$loopback"
+  )
+}
+
+rabbitmqctl_() {
+  local dir=$1
+  shift
+  rabbitmq_vars "$dir"
+  env "${RABBIT_VARS[@]}" "$RABBIT_BIN/rabbitmqctl" -n "$RABBIT_NODE" "$@"
+}
+
+# True when the process whose PID is in FILE runs (a zombie does not: without
+# an init that reaps orphans, a server's exited parent stays one).
+pid_alive() {
+  local pid state
+  [ -s "$1" ] || return 1
+  pid=$(cat "$1")
+  kill -0 "$pid" 2>/dev/null || return 1
+  state=$(sed -E 's/^[0-9]+ \(.*\) (.).*/\1/' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [ "$state" != Z ]
+}
+
+rabbitmq_running() { pid_alive "$1/rabbitmq/server.pid"; }
+
+# Waits up to $2 seconds for the PID in FILE $1 to end.
+wait_pid_gone() {
+  local file=$1 i
+  for ((i = 0; i < $2 * 10; i++)); do
+    pid_alive "$file" || return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+rabbitmq_start() {
+  local dir=$1 rd=$1/rabbitmq amqp dist epmd i
+  [ -x "$RABBIT_BIN/rabbitmq-server" ] ||
+    die "no RabbitMQ in $RABBIT_BIN (run scripts/install-deps.sh)"
+  read -r amqp dist epmd < <(rabbitmq_ports "$dir")
+  mkdir -p "$rd/mnesia" "$rd/log"
+  if rabbitmq_running "$dir"; then
+    log "rabbitmq: already running ($rd)"
+  else
+    log "rabbitmq: starting on 127.0.0.1:$amqp (distribution $dist, epmd $epmd)"
+    echo "$amqp $dist $epmd" >"$rd/ports"
+    echo '[].' >"$rd/enabled_plugins"
+    : >"$rd/rabbitmq-env.conf"
+    # Throw-away test data: no disk-space alarm on a nearly full /tmp.
+    cat >"$rd/rabbitmq.conf" <<CONF
+disk_free_limit.absolute = 1MB
+log.console = false
+log.file.level = warning
+CONF
+    if ! pid_alive "$rd/epmd.pid"; then
+      # 9>&- : no server may inherit this script's lock (nor its stdout).
+      epmd -address 127.0.0.1 -port "$epmd" </dev/null >"$rd/epmd.log" 2>&1 9>&- &
+      echo $! >"$rd/epmd.pid"
+    fi
+    rm -f "$rd/rabbit.pid"
+    rabbitmq_vars "$dir"
+    (exec env "${RABBIT_VARS[@]}" "$RABBIT_BIN/rabbitmq-server") \
+      </dev/null >"$rd/server.out" 2>&1 9>&- &
+    echo $! >"$rd/server.pid"
+    # The CLI fails at once while the node is not yet known to epmd.
+    for ((i = 0; i < 600; i++)); do
+      rabbitmq_running "$dir" || break
+      epmd -port "$epmd" -names 2>/dev/null | grep -q '^name rabbit ' && break
+      sleep 0.1
+    done
+    if ! rabbitmq_running "$dir" ||
+      ! rabbitmqctl_ "$dir" -q await_startup --timeout 60 >/dev/null 2>&1; then
+      tail -n 20 "$rd/server.out" >&2 || true
+      rabbitmq_stop "$dir"
+      die "rabbitmq did not start (ports $amqp/$dist/$epmd taken?)"
+    fi
+  fi
+  read -r amqp dist epmd <"$rd/ports"
+  print_export EMPORIUM_TEST_AMQP_URL "amqp://guest:guest@127.0.0.1:$amqp"
+}
+
+rabbitmq_stop() {
+  local dir=$1 rd=$1/rabbitmq
+  [ -d "$rd" ] || return 0
+  if rabbitmq_running "$dir"; then
+    log "rabbitmq: stopping"
+    # A clean shutdown (the node flushes its queues); else the wrapper's TERM
+    # handler, then KILL.
+    rabbitmqctl_ "$dir" -q shutdown --timeout 60 >/dev/null 2>&1 || true
+    if pid_alive "$rd/rabbit.pid" && ! wait_pid_gone "$rd/rabbit.pid" 5; then
+      kill -TERM "$(cat "$rd/server.pid")" 2>/dev/null || true
+      wait_pid_gone "$rd/rabbit.pid" 30 || kill -KILL "$(cat "$rd/rabbit.pid")" 2>/dev/null || true
+    fi
+    wait_pid_gone "$rd/server.pid" 10 || kill -KILL "$(cat "$rd/server.pid")" 2>/dev/null || true
+  fi
+  if pid_alive "$rd/epmd.pid"; then
+    kill -TERM "$(cat "$rd/epmd.pid")" 2>/dev/null || true
+    wait_pid_gone "$rd/epmd.pid" 5 || true
+  fi
+  rm -f "$rd/server.pid" "$rd/epmd.pid" "$rd/rabbit.pid"
+}
+
+rabbitmq_status() {
+  local dir=$1 amqp dist epmd
+  rabbitmq_running "$dir" || return 1
+  read -r amqp dist epmd <"$dir/rabbitmq/ports"
+  # The AMQP listener accepts connections.
+  (exec 3<>"/dev/tcp/127.0.0.1/$amqp") 2>/dev/null
+}
+
+# --- Redis 7 ---------------------------------------------------------------
+# A cache: nothing persisted (--save '', no AOF), loopback only, its pid file
+# and log under DIR/redis. Stopped by its PID (SIGTERM, then KILL).
+
+redis_port() {
+  local dir=$1
+  if [ -n "${EMPORIUM_TEST_REDIS_PORT:-}" ]; then
+    echo "$EMPORIUM_TEST_REDIS_PORT"
+  elif [ -s "$dir/redis/port" ]; then
+    cat "$dir/redis/port"
+  else
+    echo 56379
+  fi
+}
+
+redis_running() { pid_alive "$1/redis/redis.pid"; }
+
+redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = PONG ]; }
+
+redis_start() {
+  local dir=$1 rd=$1/redis port i
+  command -v redis-server >/dev/null || die "no redis-server (run scripts/install-deps.sh)"
+  port=$(redis_port "$dir")
+  mkdir -p "$rd"
+  if redis_running "$dir"; then
+    log "redis: already running ($rd)"
+  else
+    log "redis: starting on 127.0.0.1:$port"
+    echo "$port" >"$rd/port"
+    rm -f "$rd/redis.pid"
+    # 9>&- : the server must not inherit this script's lock.
+    redis-server --port "$port" --bind 127.0.0.1 --dir "$rd" --save '' --appendonly no \
+      --daemonize yes --pidfile "$rd/redis.pid" --logfile "$rd/server.log" \
+      </dev/null >/dev/null 2>&1 9>&- || true
+    for ((i = 0; i < 100; i++)); do
+      redis_running "$dir" && redis_ping "$port" && break
+      sleep 0.1
+    done
+    if ! redis_ping "$port" || ! redis_running "$dir"; then
+      tail -n 20 "$rd/server.log" >&2 || true
+      redis_stop "$dir"
+      die "redis did not start (port $port taken?)"
+    fi
+  fi
+  port=$(cat "$rd/port")
+  print_export EMPORIUM_TEST_REDIS_URL "redis://127.0.0.1:$port"
+}
+
+redis_stop() {
+  local dir=$1 rd=$1/redis
+  [ -d "$rd" ] || return 0
+  if redis_running "$dir"; then
+    log "redis: stopping"
+    # Redis removes its pid file before it has quite exited: wait on a copy.
+    cp "$rd/redis.pid" "$rd/stopping.pid"
+    kill -TERM "$(cat "$rd/stopping.pid")" 2>/dev/null || true
+    wait_pid_gone "$rd/stopping.pid" 10 || kill -KILL "$(cat "$rd/stopping.pid")" 2>/dev/null || true
+    wait_pid_gone "$rd/stopping.pid" 5 || true
+  fi
+  rm -f "$rd/redis.pid" "$rd/stopping.pid"
+}
+
+redis_status() {
+  local dir=$1
+  redis_running "$dir" && redis_ping "$(cat "$dir/redis/port")"
+}
+
+# --- later: maildev_* ---------------------------------------------------------
 
 # --- verbs ----------------------------------------------------------------------
+
+# Sets SELECTED to the servers to act on (see EMPORIUM_TEST_SERVICES).
+select_services() {
+  local s var
+  SELECTED=()
+  if [ -n "${EMPORIUM_TEST_SERVICES:-}" ]; then
+    for s in $EMPORIUM_TEST_SERVICES; do
+      [ -n "${PORT_VARS[$s]+x}" ] || die "EMPORIUM_TEST_SERVICES: unknown server '$s'"
+    done
+    for s in "${SERVICES[@]}"; do
+      if [[ " $EMPORIUM_TEST_SERVICES " == *" $s "* ]]; then
+        SELECTED+=("$s")
+      fi
+    done
+    return 0
+  fi
+  for s in "${SERVICES[@]}"; do
+    var=${PORT_VARS[$s]}
+    if [ -n "${!var:-}" ]; then
+      SELECTED+=("$s")
+    fi
+  done
+  if [ "${#SELECTED[@]}" -eq 0 ]; then
+    SELECTED=("${SERVICES[@]}")
+  fi
+}
 
 start_all() {
   local dir=$1 s
   print_export EMPORIUM_TEST_SERVICES_DIR "$dir"
-  for s in "${SERVICES[@]}"; do
+  for s in "${SELECTED[@]}"; do
     "${s}_start" "$dir"
   done
 }
 
 stop_all() {
   local dir=$1 i
-  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
-    "${SERVICES[i]}_stop" "$dir"
+  for ((i = ${#SELECTED[@]} - 1; i >= 0; i--)); do
+    "${SELECTED[i]}_stop" "$dir"
   done
 }
 
 status_all() {
   local dir=$1 s rc=0
-  for s in "${SERVICES[@]}"; do
+  for s in "${SELECTED[@]}"; do
     if "${s}_status" "$dir"; then
       log "$s: running"
     else
@@ -197,6 +460,8 @@ dir=$(cd "$2" && pwd -P)
 # One invocation at a time per DIR (parallel test set-ups may race).
 exec 9>"$dir/.local-services.lock"
 flock 9
+
+select_services
 
 case $verb in
   start) start_all "$dir" ;;

@@ -101,6 +101,14 @@ struct Services::State {
   explicit State(const config::Config& c, const http::Pipeline& pipeline)
       : tokens(token_settings(c)), local_upstream(local, pipeline) {}
 
+  ~State() {
+    // Later services call earlier ones in-process (order -> cart -> product):
+    // stop them newest first, before any of them is gone.
+    while (!services.empty()) {
+      services.pop_back();
+    }
+  }
+
   auth::Tokens tokens;
   http::Router local;  // every in-process route, public and internal
   svc::LocalUpstream local_upstream;

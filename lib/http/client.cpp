@@ -42,9 +42,11 @@ std::size_t append_header(char* data, std::size_t size, std::size_t n, void* use
   return size * n;
 }
 
+// Methods safe to send twice. PUT and DELETE are idempotent in HTTP's sense,
+// but the API's DELETE answers 409 or 404 the second time, so they are
+// retried only with an Idempotency-Key.
 bool idempotent(std::string_view method) {
-  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" ||
-         method == "OPTIONS";
+  return method == "GET" || method == "HEAD" || method == "OPTIONS";
 }
 
 bool retryable_status(int status) { return status == 502 || status == 503 || status == 504; }

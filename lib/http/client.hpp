@@ -53,8 +53,8 @@ using ClientResult = boost::system::result<Response, ClientError>;
 
 // A blocking HTTP/1.1 client for calls between services, on libcurl. Keeps a
 // pool of keep-alive connections to one upstream. Every call has a deadline.
-// Calls with an idempotent method (GET, HEAD, PUT, DELETE, OPTIONS) or an
-// Idempotency-Key header are retried with jittered exponential backoff after a
+// Calls with a safe method (GET, HEAD, OPTIONS) or an Idempotency-Key
+// header are retried with jittered exponential backoff after a
 // transport failure or a 502/503/504, within the deadline. A circuit breaker
 // opens after `breaker_threshold` consecutive failures (transport errors and
 // 5xx answers), fails calls fast while open, then lets one probe through.

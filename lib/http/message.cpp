@@ -1,6 +1,7 @@
 #include "http/message.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <boost/url/parse.hpp>
 
 namespace emporium::http {
@@ -77,6 +78,51 @@ Response Response::text(int status, std::string body, std::string_view content_t
   return r;
 }
 
+bool valid_text(std::string_view s) noexcept {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c < 0x20 && c != '\t') {
+        return false;
+      }
+      ++i;
+      continue;
+    }
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    for (std::size_t k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) {
+        return false;
+      }
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) {
+        return false;
+      }
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid.
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+      return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
 bool parse_target(std::string_view target, Request& req) {
   auto url = boost::urls::parse_origin_form(target);
   if (!url) {
@@ -85,6 +131,9 @@ bool parse_target(std::string_view target, Request& req) {
   req.path = std::string(url->encoded_path());
   req.query.clear();
   for (auto p : url->params()) {
+    if (!valid_text(p.key) || !valid_text(p.value)) {
+      return false;
+    }
     req.query.emplace_back(p.key, p.value);
   }
   return true;

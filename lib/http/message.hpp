@@ -66,8 +66,13 @@ struct Response {
   static Response text(int status, std::string body, std::string_view content_type);
 };
 
+// True for valid UTF-8 without NUL or other C0 control characters (tab
+// excepted): what a path parameter or query value may hold.
+bool valid_text(std::string_view s) noexcept;
+
 // Fills req.path (as sent) and req.query (decoded) from an origin-form
-// target such as "/api/products?page=2". False when the target is invalid.
+// target such as "/api/products?page=2". False when the target is invalid,
+// including a query value that is not valid_text.
 bool parse_target(std::string_view target, Request& req);
 
 // Canonical reason phrase for a status code ("Not Found"); "Unknown" if none.

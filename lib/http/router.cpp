@@ -160,11 +160,12 @@ Router::Match Router::match(std::string_view method, std::string_view encoded_pa
       continue;
     }
     auto decoded = boost::urls::make_pct_string_view(parts[i]);
-    if (!decoded) {
+    std::string value = decoded ? decoded->decode() : std::string();
+    if (!decoded || !valid_text(value)) {
       m = Match{};  // undecodable parameter: no such resource
       return m;
     }
-    m.params.emplace_back(name, decoded->decode());
+    m.params.emplace_back(name, std::move(value));
   }
   return m;
 }

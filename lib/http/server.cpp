@@ -191,7 +191,9 @@ struct Server::Impl {
         } else if (ec == bhttp::error::body_limit) {
           co_await reject(stream, 413, "body_too_large");
         } else if (ec == beast::error::timeout) {
-          co_await reject(stream, 408, "read_timeout");
+          // The stream closed the socket when its deadline passed: nothing
+          // can be sent, the slow client is simply cut off.
+          rejected.with({"read_timeout"}).inc();
         } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
                    ec != asio::error::connection_reset &&
                    ec != asio::error::operation_aborted && ec != bhttp::error::partial_message) {
@@ -234,7 +236,11 @@ struct Server::Impl {
       }
       out.set(bhttp::field::date, http_date());
       out.keep_alive(keep_alive);
-      out.content_length(res.body.size());
+      if (res.status >= 200 && res.status != 204 && res.status != 304) {
+        out.content_length(res.body.size());
+      } else {
+        res.body.clear();
+      }
       if (req.method != "HEAD") {
         out.body() = std::move(res.body);
       }
@@ -344,6 +350,9 @@ void Server::run(bool handle_signals) {
   for (auto& w : i.workers) {
     w->thread.join();
   }
+  // Handlers still queued on the pool own session frames that refer to the
+  // workers: destroy them while the workers exist.
+  i.pool.reset();
   i.workers.clear();
 }
 

@@ -128,9 +128,10 @@ std::variant<std::vector<ReservedLine>, Shortage> ProductApi::reserve(
 
 void ProductApi::release(const std::string& order_id, const std::string& request_id) {
   constexpr std::string_view what = "stock release";
+  auto opts = options(request_id);
+  opts.headers.set("Idempotency-Key", "release-" + order_id);  // safe to retry
   auto res = expect_answer(
-      upstream_.call("DELETE", "/internal/stock/reservations/" + order_id, {}, options(request_id)),
-      what);
+      upstream_.call("DELETE", "/internal/stock/reservations/" + order_id, {}, opts), what);
   if (res.status != 200) {
     unexpected(what, res);
   }
@@ -156,8 +157,9 @@ std::vector<Line> CartApi::items(const std::string& user_id, const std::string& 
 
 void CartApi::clear(const std::string& user_id, const std::string& request_id) {
   constexpr std::string_view what = "cart clear";
-  auto res = expect_answer(
-      upstream_.call("DELETE", "/internal/carts/" + user_id, {}, options(request_id)), what);
+  auto opts = options(request_id);
+  opts.headers.set("Idempotency-Key", "clear-" + user_id);  // safe to retry
+  auto res = expect_answer(upstream_.call("DELETE", "/internal/carts/" + user_id, {}, opts), what);
   if (res.status != 200) {
     unexpected(what, res);
   }

@@ -58,9 +58,10 @@ Gateway::Gateway(http::Router& router, const auth::Tokens& tokens,
 }
 
 http::Response Gateway::proxy(http::Client& upstream, std::string_view name, http::Request& req) {
-  // Verify at the edge: a bad token is refused here whatever the route, a
-  // missing one on protected routes. Services verify again.
-  if (auth::token_from(req) || requires_auth(req.method, req.path)) {
+  // Verify at the edge on protected routes (services verify again). Open
+  // routes (login, refresh, catalog reads) pass whatever token they carry,
+  // so a client holding an expired token can still refresh it.
+  if (requires_auth(req.method, req.path)) {
     auto who = auth::authenticate(req, tokens_);
     if (auto* refused = std::get_if<http::Response>(&who)) {
       return std::move(*refused);

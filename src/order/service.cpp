@@ -6,6 +6,7 @@
 
 #include "common/embedded.hpp"
 #include "common/guards.hpp"
+#include "core/error.hpp"
 #include "core/ids.hpp"
 #include "http/json.hpp"
 #include "obs/log.hpp"
@@ -52,12 +53,17 @@ constexpr std::string_view kDueTasks =
     "SELECT id, kind, subject, attempts FROM order_tasks WHERE done_at IS NULL "
     "AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT 50";
 constexpr std::string_view kTaskDone = "UPDATE order_tasks SET done_at = $2 WHERE id = $1";
+constexpr std::string_view kRetireTask =
+    "UPDATE order_tasks SET done_at = $2 WHERE id = $1 AND done_at IS NULL";
 constexpr std::string_view kTaskFailed =
     "UPDATE order_tasks SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3 "
     "WHERE id = $1";
 
 // Seconds before the task runner retries work that a request tries inline first.
 constexpr std::int64_t kInlineGrace = 2;
+// Seconds a checkout may take between reserving stock and storing its order
+// before its reservation is given back.
+constexpr std::int64_t kReservationGrace = 60;
 
 struct Task {
   std::string id;
@@ -185,8 +191,21 @@ class OrderService final : public Service {
       return http::problem(422, "Cart is empty");
     }
     const std::string order_id = core::new_id();
+    // Insurance, written before any stock is taken: if this request dies, or
+    // the reservation's answer is lost, between reserving and storing the
+    // order, the task runner gives the stock back after the grace period.
+    const Task insurance{core::new_id(), "release_stock", order_id};
+    {
+      auto c = db_.acquire();
+      c->exec(kAddTask, {insurance.id, insurance.kind, insurance.subject,
+                         core::unix_seconds() + kReservationGrace, core::now_iso8601()});
+    }
     auto reserved = products_.reserve(order_id, cart, req.request_id);
     if (auto* shortage = std::get_if<svc::Shortage>(&reserved)) {
+      {
+        auto c = db_.acquire();  // nothing was reserved
+        c->exec(kTaskDone, {insurance.id, core::now_iso8601()});
+      }
       auto res = http::problem(
           409, shortage->name.empty()
                    ? "Product " + shortage->product_id + " is no longer available"
@@ -204,10 +223,16 @@ class OrderService final : public Service {
     const auto now = core::now_iso8601();
 
     const Task clear_task{core::new_id(), "clear_cart", *user_id};
-    std::optional<json::object> order;
+    bool committed = false;
     try {
       auto c = db_.acquire();
       db::Transaction tx(*c, true);
+      // Retire the insurance with the order. Should the runner have used it
+      // already (a request slower than the grace period), the stock is back
+      // on the shelf and this order must not be stored.
+      if (c->exec(kRetireTask, {insurance.id, now}).affected != 1) {
+        throw core::Error("stock reservation for order " + order_id + " expired", true);
+      }
       c->exec(kInsertOrder, {order_id, *user_id, total, currency, http::dump(address),
                              key ? db::Value(*key) : db::Value(nullptr), now});
       for (const auto& l : lines) {
@@ -218,9 +243,12 @@ class OrderService final : public Service {
       c->exec(kAddTask, {clear_task.id, clear_task.kind, clear_task.subject,
                          core::unix_seconds() + kInlineGrace, now});
       tx.commit();
-      order = load(*c, order_id);
+      committed = true;
     } catch (const db::DbError& e) {
-      // Not stored: give the stock back (durably if possible), then answer.
+      if (committed) {
+        throw;  // stored: the order stands whatever failed after the commit
+      }
+      // Not stored: give the stock back (the insurance task covers a failure here).
       release_or_schedule(order_id, req.request_id);
       if (e.kind() == db::ErrorKind::constraint && key) {
         // A concurrent request with the same key won the race.
@@ -238,6 +266,11 @@ class OrderService final : public Service {
                                {"total_cents", total},
                                {"request_id", req.request_id}});
     attempt(clear_task, 0);  // empty the cart now; the task runner retries if this fails
+    std::optional<json::object> order;
+    {
+      auto c = db_.acquire();
+      order = load(*c, order_id);
+    }
     auto res = http::json_response(201, *order);
     res.headers.set("Location", "/api/orders/" + order_id);
     return res;

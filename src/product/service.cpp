@@ -8,6 +8,7 @@
 #include "core/ids.hpp"
 #include "http/json.hpp"
 #include "obs/log.hpp"
+#include "product/cache.hpp"
 
 namespace emporium::product {
 
@@ -35,9 +36,47 @@ std::optional<std::int64_t> query_money(const Request& req, std::string_view nam
   return std::nullopt;
 }
 
+// Runs a function when the scope ends, however it ends: after a write, its
+// cache invalidation (also when the write threw, in case it had committed).
+template <class F>
+class Finally {
+ public:
+  explicit Finally(F f) : f_(std::move(f)) {}
+  ~Finally() {
+    try {
+      f_();
+    } catch (const std::exception& e) {
+      obs::error("cache invalidation failed", {{"error", std::string_view(e.what())}});
+    }
+  }
+  Finally(const Finally&) = delete;
+  Finally& operator=(const Finally&) = delete;
+
+ private:
+  F f_;
+};
+
+// The cache key of a list request: every field of the parsed query, so
+// equivalent URLs share an entry and unknown parameters do not split it.
+std::string list_key(const ListQuery& q) {
+  auto opt = [](const auto& v) -> json::value {
+    if (v) {
+      return json::value(*v);
+    }
+    return nullptr;
+  };
+  return "list:" + http::dump(json::array{opt(q.category), opt(q.text), opt(q.min_cents),
+                                          opt(q.max_cents), static_cast<int>(q.sort), q.page,
+                                          q.limit});
+}
+
 class ProductService final : public Service {
  public:
-  explicit ProductService(ServiceContext& ctx) : store_(ctx.database), tokens_(ctx.tokens) {
+  explicit ProductService(ServiceContext& ctx)
+      : store_(ctx.database),
+        tokens_(ctx.tokens),
+        database_(ctx.database),
+        cache_(ctx.config, ctx.metrics) {
     auto& r = ctx.routes;
     r.add_public("GET", "/api/products", [this](Request& req) { return list(req); });
     r.add_public("GET", "/api/products/categories", [this](Request&) { return categories(); });
@@ -67,6 +106,9 @@ class ProductService final : public Service {
         obs::info("demo catalog loaded", {{"products", static_cast<std::int64_t>(added)}});
       }
     }
+    // Entries a shared cache may hold from an earlier life of this catalog
+    // (list pages; by-id entries expire after cache_ttl) are not trusted.
+    cache_.invalidate({});
   }
 
  private:
@@ -97,29 +139,40 @@ class ProductService final : public Service {
     if (!errors.empty()) {
       return http::query_problem(std::move(errors));
     }
-    const auto page = store_.list(q);
-    json::array items;
-    for (const auto& p : page.items) {
-      items.push_back(to_json(p));
-    }
-    return http::json_response(200, json::object{{"products", std::move(items)},
-                                                 {"pagination", http::pagination(page_req, page.total)}});
+    return Response::json(200, cache_.collection(list_key(q), [&] {
+      const auto page = store_.list(q);
+      json::array items;
+      for (const auto& p : page.items) {
+        items.push_back(to_json(p));
+      }
+      return http::dump(json::object{{"products", std::move(items)},
+                                     {"pagination", http::pagination(page_req, page.total)}});
+    }));
   }
 
   Response categories() {
-    json::array out;
-    for (const auto& [name, count] : store_.categories()) {
-      out.push_back(json::object{{"name", name}, {"count", count}});
-    }
-    return http::json_response(200, json::object{{"categories", std::move(out)}});
+    return Response::json(200, cache_.collection("categories", [&] {
+      json::array out;
+      for (const auto& [name, count] : store_.categories()) {
+        out.push_back(json::object{{"name", name}, {"count", count}});
+      }
+      return http::dump(json::object{{"categories", std::move(out)}});
+    }));
   }
 
   Response get(const Request& req) {
-    auto p = store_.get(std::string(req.param("id")));
-    if (!p) {
+    const std::string id(req.param("id"));
+    auto body = cache_.product(id, [&]() -> std::optional<std::string> {
+      auto p = store_.get(id);
+      if (!p) {
+        return std::nullopt;
+      }
+      return http::dump(to_json(*p));
+    });
+    if (!body) {
       return http::problem(404, "Product not found");
     }
-    return http::json_response(200, to_json(*p));
+    return Response::json(200, std::move(*body));
   }
 
   Response create(const Request& req) {
@@ -137,6 +190,7 @@ class ProductService final : public Service {
     p.id = core::new_id();
     apply(in, p);
     p.created_at = p.updated_at = core::now_iso8601();
+    Finally invalidate([this] { cache_.invalidate({}); });
     store_.insert(p);
     auto res = http::json_response(201, to_json(p));
     res.headers.set("Location", "/api/products/" + p.id);
@@ -160,14 +214,21 @@ class ProductService final : public Service {
     }
     apply(in, *p);
     p->updated_at = core::now_iso8601();
-    if (!store_.update(*p)) {
+    Finally invalidate([this, id = p->id] { cache_.invalidate({id}); });
+    if (!store_.update(*p, in.stock)) {
       return http::problem(404, "Product not found");
     }
-    return http::json_response(200, to_json(*p));
+    auto fresh = store_.get(p->id);
+    if (!fresh) {
+      return http::problem(404, "Product not found");
+    }
+    return http::json_response(200, to_json(*fresh));
   }
 
   Response remove(const Request& req) {
-    if (!store_.remove(std::string(req.param("id")))) {
+    const std::string id(req.param("id"));
+    Finally invalidate([this, &id] { cache_.invalidate({id}); });
+    if (!store_.remove(id)) {
       return http::problem(404, "Product not found");
     }
     return http::json_response(200, json::object{{"message", "Product deleted"}});
@@ -228,6 +289,13 @@ class ProductService final : public Service {
     if (!f.ok()) {
       return f.problem();
     }
+    Finally invalidate([this, &lines] {
+      std::vector<std::string> ids;
+      for (const auto& l : lines) {
+        ids.push_back(l.product_id);
+      }
+      cache_.invalidate(ids);
+    });
     auto result = store_.reserve(*order_id, lines);
     if (auto* shortage = std::get_if<svc::Shortage>(&result)) {
       auto res = http::problem(409, shortage->name.empty()
@@ -253,12 +321,18 @@ class ProductService final : public Service {
   }
 
   Response release(const Request& req) {
-    const bool released = store_.release(std::string(req.param("orderId")));
+    const std::string order_id(req.param("orderId"));
+    const bool released = store_.release(order_id);
+    // Also when this call found it released already: an earlier call may
+    // have failed between its commit and its invalidation.
+    cache_.invalidate(reserved_products(database_, order_id));
     return http::json_response(200, json::object{{"released", released}});
   }
 
   Store store_;
   const auth::Tokens& tokens_;
+  db::Database& database_;
+  ProductCache cache_;
 };
 
 }  // namespace

@@ -44,12 +44,18 @@ constexpr std::string_view kCategories =
 constexpr std::string_view kInsert =
     "INSERT INTO products (id, name, description, price_cents, currency, category, stock, "
     "image_url, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+// Stock is written only when given ($7 not NULL): an edit of other fields
+// must not put back a stock level read before concurrent sales.
 constexpr std::string_view kUpdate =
     "UPDATE products SET name = $2, description = $3, price_cents = $4, currency = $5, "
-    "category = $6, stock = $7, image_url = $8, updated_at = $9 WHERE id = $1";
+    "category = $6, stock = COALESCE(CAST($7 AS BIGINT), stock), image_url = $8, updated_at = $9 "
+    "WHERE id = $1";
 constexpr std::string_view kDelete = "DELETE FROM products WHERE id = $1";
 constexpr std::string_view kCountAll = "SELECT count(*) FROM products";
 
+constexpr std::string_view kClaimOrder =
+    "INSERT INTO stock_reservation_orders (order_id, created_at) VALUES ($1, $2) "
+    "ON CONFLICT (order_id) DO NOTHING";
 constexpr std::string_view kFindReservation =
     "SELECT product_id, name, currency, price_cents, quantity FROM stock_reservations "
     "WHERE order_id = $1 ORDER BY product_id";
@@ -159,10 +165,10 @@ void Store::insert(const Product& p) {
                     opt(p.image_url), p.created_at, p.updated_at});
 }
 
-bool Store::update(const Product& p) {
+bool Store::update(const Product& p, std::optional<std::int64_t> stock) {
   auto c = db_.acquire();
   return c->exec(kUpdate, {p.id, p.name, p.description, p.price_cents, p.currency, p.category,
-                           p.stock, opt(p.image_url), p.updated_at})
+                           opt(stock), opt(p.image_url), p.updated_at})
              .affected > 0;
 }
 
@@ -185,6 +191,7 @@ std::variant<std::vector<svc::ReservedLine>, svc::Shortage> Store::reserve(
   }
   auto c = db_.acquire();
   db::Transaction tx(*c, true);
+  c->exec(kClaimOrder, {order_id, core::now_iso8601()});
   auto existing = c->exec(kFindReservation, {order_id}).rows;
   std::vector<svc::ReservedLine> out;
   if (!existing.empty()) {

@@ -36,8 +36,9 @@ class Store {
   std::optional<Product> get(const std::string& id);
   std::vector<std::pair<std::string, std::int64_t>> categories();
   void insert(const Product& p);
-  // Returns false when no such product.
-  bool update(const Product& p);
+  // Writes p's fields, and the stock only when `stock` is set. Returns false
+  // when no such product.
+  bool update(const Product& p, std::optional<std::int64_t> stock);
   bool remove(const std::string& id);
   std::vector<Product> get_many(const std::vector<std::string>& ids);
   std::int64_t count();

@@ -3,7 +3,10 @@
 #include <boost/json.hpp>
 
 #include "common/embedded.hpp"
+#include <semaphore>
+
 #include "common/guards.hpp"
+#include "core/error.hpp"
 #include "core/ids.hpp"
 #include "http/json.hpp"
 #include "obs/log.hpp"
@@ -37,6 +40,11 @@ bool valid_email(std::string_view e) {
 }
 
 namespace {
+
+// Thrown when the password-hashing slots stay busy: answered 503.
+core::Error hashing_busy() {
+  return core::Error("password hashing saturated", true);
+}
 
 json::object public_user(const User& u) {
   return json::object{{"id", u.id},
@@ -92,10 +100,19 @@ class UserService final : public Service {
       generated = true;
     }
     if (auto existing = store_.by_email(email)) {
-      if (existing->role != auth::kRoleAdmin) {
-        store_.set_role(existing->id, std::string(auth::kRoleAdmin), core::now_iso8601());
-        obs::info("admin role granted", {{"email", email}});
+      if (existing->role == auth::kRoleAdmin) {
+        return;
       }
+      // Promote an existing account only if it is the operator's: anyone can
+      // register an address, so the configured password must match.
+      if (generated || !auth::verify_password(existing->password_hash, password)) {
+        obs::error("admin_email belongs to an account whose password is not admin_password; "
+                   "not promoting it",
+                   {{"email", email}});
+        return;
+      }
+      store_.set_role(existing->id, std::string(auth::kRoleAdmin), core::now_iso8601());
+      obs::info("admin role granted", {{"email", email}});
       return;
     }
     if (password.size() < 8) {
@@ -129,6 +146,24 @@ class UserService final : public Service {
     return res;
   }
 
+  std::string hash(std::string_view password) {
+    Slot slot(*this);
+    return auth::hash_password(password);
+  }
+  bool verify(std::string_view encoded, std::string_view password) {
+    Slot slot(*this);
+    return auth::verify_password(encoded, password);
+  }
+  struct Slot {
+    explicit Slot(UserService& s) : owner(s) {
+      if (!owner.hashing_.try_acquire_for(std::chrono::seconds(3))) {
+        throw hashing_busy();
+      }
+    }
+    ~Slot() { owner.hashing_.release(); }
+    UserService& owner;
+  };
+
   std::int64_t refresh_expiry() const { return core::unix_seconds() + refresh_ttl_.count(); }
 
   Response register_user(const Request& req) {
@@ -147,7 +182,7 @@ class UserService final : public Service {
       return f.problem();
     }
     const auto now = core::now_iso8601();
-    User u{core::new_id(), *email, name.value_or(""), auth::hash_password(*password),
+    User u{core::new_id(), *email, name.value_or(""), hash(*password),
            std::string(auth::kRoleCustomer), now, now};
     if (!store_.insert(u)) {
       return http::problem(409, "Email already registered");
@@ -170,7 +205,7 @@ class UserService final : public Service {
     }
     auto u = store_.by_email(*email);
     // Verify against a dummy hash for unknown emails so both cases take as long.
-    const bool ok = auth::verify_password(u ? u->password_hash : dummy_hash_, *password);
+    const bool ok = verify(u ? u->password_hash : dummy_hash_, *password);
     if (!u || !ok) {
       return http::problem(401, "Invalid credentials");
     }
@@ -260,10 +295,10 @@ class UserService final : public Service {
     }
     std::optional<std::string> new_hash;
     if (password) {
-      if (!auth::verify_password(u->password_hash, *current)) {
+      if (!verify(u->password_hash, *current)) {
         return http::problem(403, "Current password is incorrect");
       }
-      new_hash = auth::hash_password(*password);
+      new_hash = hash(*password);
     }
     u->name = name.value_or(u->name);
     store_.update_profile(u->id, u->name, new_hash, core::now_iso8601());
@@ -304,6 +339,12 @@ class UserService final : public Service {
     }
     return http::json_response(200, public_user(*store_.by_id(id)));
   }
+
+  // At most this many argon2id computations at once (each takes 19 MiB and
+  // tens of milliseconds of a core), so a flood of sign-ins cannot take every
+  // worker thread from the rest of the shop. Excess callers wait briefly,
+  // then get 503.
+  std::counting_semaphore<64> hashing_{4};
 
   Store store_;
   const auth::Tokens& tokens_;

@@ -32,6 +32,8 @@ constexpr std::string_view kFindRefresh =
 constexpr std::string_view kUseRefresh =
     "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL "
     "AND revoked_at IS NULL";
+constexpr std::string_view kRevokeUser =
+    "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
 constexpr std::string_view kRevokeFamily =
     "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL";
 
@@ -92,10 +94,15 @@ bool Store::update_profile(const std::string& id, const std::string& name,
                            const std::optional<std::string>& password_hash,
                            const std::string& now) {
   auto c = db_.acquire();
-  if (password_hash) {
-    return c->exec(kUpdateNameAndPassword, {id, name, *password_hash, now}).affected > 0;
+  if (!password_hash) {
+    return c->exec(kUpdateName, {id, name, now}).affected > 0;
   }
-  return c->exec(kUpdateName, {id, name, now}).affected > 0;
+  // A new password ends every login: a stolen refresh token dies with it.
+  db::Transaction tx(*c, true);
+  const bool found = c->exec(kUpdateNameAndPassword, {id, name, *password_hash, now}).affected > 0;
+  c->exec(kRevokeUser, {id, now});
+  tx.commit();
+  return found;
 }
 
 bool Store::set_role(const std::string& id, const std::string& role, const std::string& now) {

@@ -1,0 +1,258 @@
+#include "bus/consumer.hpp"
+
+#include <stdexcept>
+
+#include "bus/amqp_connection.hpp"
+#include "core/error.hpp"
+#include "obs/log.hpp"
+
+namespace emporium::bus {
+namespace {
+
+using namespace std::chrono_literals;
+using detail::AmqpConnection;
+
+constexpr auto kPoll = 200ms;  // how often the consume loop looks at stopping_
+constexpr std::size_t kMaxErrorText = 1000;
+
+std::string body_of(const amqp_envelope_t& env) {
+  const auto& b = env.message.body;
+  return b.len == 0 ? std::string() : std::string(static_cast<const char*>(b.bytes), b.len);
+}
+
+std::string routing_key_of(const amqp_envelope_t& env) {
+  const auto& b = env.routing_key;
+  return b.len == 0 ? std::string() : std::string(static_cast<const char*>(b.bytes), b.len);
+}
+
+timeval poll_timeval() {
+  timeval tv{};
+  tv.tv_usec = std::chrono::duration_cast<std::chrono::microseconds>(kPoll).count();
+  return tv;
+}
+
+}  // namespace
+
+// One connection's worth of state: the consuming connection and, created on
+// the first failure, a second one in confirm mode for retries and dead letters.
+struct RabbitConsumer::Session {
+  const ConsumerOptions& options;
+  const detail::AmqpUrl& url;
+  AmqpConnection conn;
+  std::unique_ptr<AmqpConnection> side;
+
+  Session(const ConsumerOptions& o, const detail::AmqpUrl& u)
+      : options(o), url(u), conn(u, o.timeout, o.heartbeat_seconds, o.connection_name) {}
+
+  void republish(const detail::Message& m) {
+    try {
+      if (side == nullptr || side->broken()) {
+        side.reset();
+        auto s = std::make_unique<AmqpConnection>(url, options.timeout, 0,
+                                                  options.connection_name + " (retries)");
+        s->confirm_select();
+        side = std::move(s);
+      }
+      side->publish(m, detail::Clock::now() + options.timeout);
+    } catch (...) {
+      side.reset();
+      throw;
+    }
+  }
+
+  void ack(std::uint64_t tag) {
+    const int rc = amqp_basic_ack(conn.get(), 1, tag, 0);
+    if (rc != AMQP_STATUS_OK) {
+      conn.fail(std::string("basic.ack: ") + amqp_error_string2(rc));
+    }
+  }
+};
+
+RabbitConsumer::RabbitConsumer(ConsumerOptions options, Handler handler, Metrics& metrics)
+    : options_(std::move(options)),
+      handler_(std::move(handler)),
+      consumed_(metrics.consumed.with({options_.queue})),
+      failed_(metrics.failed.with({options_.queue})),
+      dead_lettered_(metrics.dead_lettered.with({options_.queue})) {
+  detail::parse_amqp_url(options_.url);  // throws when malformed
+  if (options_.queue.empty() || options_.queue.size() > 240) {
+    throw std::invalid_argument("RabbitConsumer: the queue name must have 1 to 240 characters");
+  }
+  if (options_.bindings.empty()) {
+    throw std::invalid_argument("RabbitConsumer: queue " + options_.queue +
+                                " has no binding pattern");
+  }
+  for (const auto& p : options_.bindings) {
+    validate_pattern(p);
+  }
+  if (options_.retry.max_attempts < 1) {
+    throw std::invalid_argument("RabbitConsumer: max_attempts must be >= 1");
+  }
+  if (!handler_) {
+    throw std::invalid_argument("RabbitConsumer: no handler");
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+RabbitConsumer::~RabbitConsumer() {
+  stop();
+}
+
+void RabbitConsumer::stop() noexcept {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void RabbitConsumer::run() {
+  auto wait = options_.reconnect_min;
+  while (!stopping_) {
+    try {
+      session();
+    } catch (const std::exception& e) {
+      obs::warn("RabbitMQ consumer disconnected; reconnecting",
+                {{"queue", options_.queue},
+                 {"error", e.what()},
+                 {"retry_in_ms", static_cast<std::int64_t>(wait.count())}});
+      if (connected_.exchange(false)) {
+        wait = options_.reconnect_min;  // it had worked: start the backoff over
+      }
+    }
+    connected_ = false;
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, wait, [&] { return stopping_.load(); });
+    wait = std::min(wait * 2, options_.reconnect_max);
+  }
+}
+
+void RabbitConsumer::session() {
+  const auto url = detail::parse_amqp_url(options_.url);
+  Session s(options_, url);
+  const std::string& q = options_.queue;
+  s.conn.declare_exchange(options_.exchange);
+  s.conn.declare_queue(q);
+  s.conn.declare_queue(q + ".retry",
+                       {{"x-dead-letter-exchange", ""}, {"x-dead-letter-routing-key", q}});
+  s.conn.declare_queue(q + ".dead");
+  for (const auto& pattern : options_.bindings) {
+    s.conn.bind(q, options_.exchange, pattern);
+  }
+  s.conn.qos(options_.prefetch);
+  s.conn.consume(q);
+  connected_ = true;
+  obs::info("RabbitMQ consumer subscribed", {{"queue", q}, {"broker", url.redacted}});
+
+  while (!stopping_) {
+    amqp_maybe_release_buffers(s.conn.get());
+    amqp_envelope_t env{};
+    timeval tv = poll_timeval();
+    const auto reply = amqp_consume_message(s.conn.get(), &env, &tv, 0);
+    if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+        reply.library_error == AMQP_STATUS_TIMEOUT) {
+      continue;
+    }
+    if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+        reply.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+      // A method other than basic.deliver is waiting: read it.
+      amqp_frame_t frame{};
+      timeval ftv = poll_timeval();
+      const int rc = amqp_simple_wait_frame_noblock(s.conn.get(), &frame, &ftv);
+      if (rc == AMQP_STATUS_TIMEOUT) {
+        continue;
+      }
+      if (rc != AMQP_STATUS_OK) {
+        s.conn.fail(std::string("reading a frame: ") + amqp_error_string2(rc));
+      }
+      if (frame.frame_type == AMQP_FRAME_METHOD) {
+        switch (frame.payload.method.id) {
+          case AMQP_CHANNEL_CLOSE_METHOD:
+            s.conn.fail("the broker closed the channel");
+          case AMQP_CONNECTION_CLOSE_METHOD:
+            s.conn.fail("the broker closed the connection");
+          case AMQP_BASIC_CANCEL_METHOD:
+            s.conn.fail("the broker cancelled the subscription (queue deleted?)");
+          default:
+            break;
+        }
+      }
+      continue;
+    }
+    s.conn.check(reply, "consume");
+
+    struct Guard {
+      amqp_envelope_t& e;
+      ~Guard() { amqp_destroy_envelope(&e); }
+    } guard{env};
+
+    const auto& props = env.message.properties;
+    const std::string body = body_of(env);
+    const auto previous_failures = detail::header_int(props, "x-attempts", 0);
+    Event event;
+    std::string error;
+    bool malformed = false;
+    try {
+      event = decode(body);
+    } catch (const std::invalid_argument& e) {
+      malformed = true;
+      error = std::string("malformed envelope: ") + e.what();
+    }
+    if (!malformed) {
+      const auto failure = run_handler(handler_, event);
+      if (!failure) {
+        s.ack(env.delivery_tag);
+        consumed_.inc();
+        continue;
+      }
+      error = *failure;
+      failed_.inc();
+    }
+    if (error.size() > kMaxErrorText) {
+      error.resize(kMaxErrorText);
+    }
+
+    const std::int64_t failures = previous_failures + 1;
+    const bool give_up = malformed || failures >= options_.retry.max_attempts;
+    const std::string target = q + (give_up ? ".dead" : ".retry");
+    const std::string expiration =
+        give_up ? std::string()
+                : std::to_string(options_.retry.backoff(static_cast<int>(failures)).count());
+    const std::string message_id =
+        malformed ? detail::property(props, AMQP_BASIC_MESSAGE_ID_FLAG, props.message_id)
+                  : event.id;
+    detail::Message m{
+        .exchange = "",
+        .routing_key = target,
+        .body = body,
+        .message_id = message_id,
+        .type = event.type,
+        .content_type = "application/json",
+        .expiration = expiration,
+        .headers = {{"x-attempts", failures},
+                    {"x-last-error", error},
+                    {"x-original-routing-key", malformed ? routing_key_of(env) : event.type}}};
+    try {
+      s.republish(m);
+    } catch (...) {
+      // Back to the queue, to be tried again once the broker is reachable.
+      amqp_basic_nack(s.conn.get(), 1, env.delivery_tag, 0, 1);
+      throw;
+    }
+    s.ack(env.delivery_tag);
+    if (give_up) {
+      dead_lettered_.inc();
+      obs::warn("event dead-lettered",
+                {{"queue", q}, {"event_id", message_id}, {"attempts", failures}, {"error", error}});
+    } else {
+      obs::debug(
+          "event handler failed; retrying",
+          {{"queue", q}, {"event_id", message_id}, {"attempts", failures}, {"error", error}});
+    }
+  }
+}
+
+}  // namespace emporium::bus
