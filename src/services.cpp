@@ -4,6 +4,9 @@
 #include <filesystem>
 #include <map>
 
+#include "bus/consumer.hpp"
+#include "bus/outbox.hpp"
+#include "bus/publisher.hpp"
 #include "cart/service.hpp"
 #include "gateway/gateway.hpp"
 #include "obs/log.hpp"
@@ -30,10 +33,10 @@ http::ClientOptions upstream_options(const config::Config& config, std::string_v
 
 const std::vector<ServiceModule>& service_modules() {
   static const std::vector<ServiceModule> modules = {
-      {"product", "0.0.0.0:3001", product::migrations, product::mount},
-      {"user", "0.0.0.0:3002", user::migrations, user::mount},
-      {"cart", "0.0.0.0:3003", cart::migrations, cart::mount},
-      {"order", "0.0.0.0:3004", order::migrations, order::mount},
+      {"product", "0.0.0.0:3001", product::migrations, product::mount, true},
+      {"user", "0.0.0.0:3002", user::migrations, user::mount, true},
+      {"cart", "0.0.0.0:3003", cart::migrations, cart::mount, false},
+      {"order", "0.0.0.0:3004", order::migrations, order::mount, true},
   };
   return modules;
 }
@@ -98,15 +101,41 @@ std::unique_ptr<db::Database> open_database(const config::Config& config, std::s
 }
 
 struct Services::State {
-  explicit State(const config::Config& c, const http::Pipeline& pipeline)
-      : tokens(token_settings(c)), local_upstream(local, pipeline) {}
+  State(const config::Config& c, const http::Pipeline& pipeline, obs::Registry& metrics)
+      : tokens(token_settings(c)), local_upstream(local, pipeline), bus_metrics(metrics) {
+    const auto& amqp = c.str("amqp_url");
+    if (amqp.empty()) {
+      auto bus = std::make_unique<bus::LocalBus>(bus_metrics);
+      local_bus = bus.get();
+      publisher = std::move(bus);
+    } else {
+      amqp_url = amqp;
+      publisher = std::make_unique<bus::RabbitPublisher>(bus::RabbitOptions{.url = amqp});
+    }
+  }
 
   ~State() {
-    // Later services call earlier ones in-process (order -> cart -> product):
-    // stop them newest first, before any of them is gone.
+    // Stop what delivers work first (consumers, relays, the in-process bus),
+    // then the services, newest first: later ones call earlier ones
+    // in-process (order -> cart -> product).
+    consumers.clear();
+    relays.clear();
+    if (local_bus != nullptr) {
+      local_bus->stop();
+    }
     while (!services.empty()) {
       services.pop_back();
     }
+  }
+
+  void subscribe(std::string queue, std::vector<std::string> patterns, bus::Handler handler) {
+    if (local_bus != nullptr) {
+      local_bus->subscribe(std::move(queue), std::move(patterns), std::move(handler));
+      return;
+    }
+    consumers.push_back(std::make_unique<bus::RabbitConsumer>(
+        bus::ConsumerOptions{.url = amqp_url, .queue = std::move(queue), .bindings = std::move(patterns)},
+        std::move(handler), bus_metrics));
   }
 
   auth::Tokens tokens;
@@ -114,6 +143,12 @@ struct Services::State {
   svc::LocalUpstream local_upstream;
   std::map<std::string, std::unique_ptr<svc::HttpUpstream>, std::less<>> remote;
   std::vector<std::unique_ptr<db::Database>> databases;
+  bus::Metrics bus_metrics;
+  std::string amqp_url;
+  std::unique_ptr<bus::Publisher> publisher;
+  bus::LocalBus* local_bus = nullptr;  // the publisher, in the in-process shape
+  std::vector<std::unique_ptr<bus::OutboxRelay>> relays;
+  std::vector<std::unique_ptr<bus::RabbitConsumer>> consumers;
   // Declared after the databases: services (and their background work) stop first.
   std::vector<std::unique_ptr<Service>> services;
   std::unique_ptr<gateway::Gateway> edge;
@@ -121,7 +156,7 @@ struct Services::State {
 
 Services::Services(const config::Config& config, obs::Registry& metrics, http::Readiness& readiness,
                    http::Router& listener, const http::Pipeline& pipeline)
-    : state_(std::make_unique<State>(config, pipeline)) {
+    : state_(std::make_unique<State>(config, pipeline, metrics)) {
   auto& st = *state_;
   const auto selected = selected_services(config);
   const bool all = config.str("services") == "all";
@@ -150,7 +185,18 @@ Services::Services(const config::Config& config, obs::Registry& metrics, http::R
     const int applied = db::migrate(database, module.name, module.migrations());
     readiness.add_check("database:" + std::string(module.name),
                         [&database] { return database.ping(); });
-    ServiceContext ctx{config, database, routes, metrics, readiness, st.tokens, upstream};
+    std::function<void()> events_written = [] {};
+    if (module.outbox) {
+      auto& relay = *st.relays.emplace_back(std::make_unique<bus::OutboxRelay>(
+          database, *st.publisher, st.bus_metrics,
+          bus::OutboxRelayOptions{.name = std::string(module.name)}));
+      events_written = [&relay] { relay.notify(); };
+    }
+    ServiceContext ctx{config,    database,  routes,         metrics,
+                       readiness, st.tokens, upstream,       std::move(events_written),
+                       [&st](std::string q, std::vector<std::string> p, bus::Handler h) {
+                         st.subscribe(std::move(q), std::move(p), std::move(h));
+                       }};
     st.services.push_back(module.mount(ctx));
     obs::info("service started", {{"service", module.name},
                                   {"migrations_applied", static_cast<std::int64_t>(applied)}});

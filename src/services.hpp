@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "auth/auth.hpp"
+#include "bus/handler.hpp"
 #include "config/config.hpp"
 #include "db/db.hpp"
 #include "db/migrate.hpp"
@@ -56,6 +57,16 @@ struct ServiceContext {
   const auth::Tokens& tokens;
   // The way to reach another service by name ("product", "cart", ...).
   std::function<svc::Upstream&(std::string_view)> upstream;
+  // Call after committing a transaction that added outbox events: wakes this
+  // service's relay so they go out now rather than at its next tick. A no-op
+  // for a service without an outbox.
+  std::function<void()> events_written;
+  // Delivers events whose type matches one of `patterns` ("order.*") to
+  // `handler`, at least once, through the durable queue `queue`: RabbitMQ when
+  // amqp_url is set, the in-process bus otherwise. Failures are retried with
+  // backoff and dead-lettered after a few tries.
+  std::function<void(std::string queue, std::vector<std::string> patterns, bus::Handler handler)>
+      subscribe;
 };
 
 // A mounted service: owns its state; destroyed (background work stopped)
@@ -71,6 +82,7 @@ struct ServiceModule {
   std::string_view default_listen;  // for the split shape
   std::vector<db::Migration> (*migrations)();
   std::unique_ptr<Service> (*mount)(ServiceContext&);
+  bool outbox = false;  // its database has an outbox table to relay
 };
 
 // The service modules built into this binary, in start-up order.

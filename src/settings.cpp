@@ -24,6 +24,7 @@ const std::vector<config::KeyDef>& settings_schema() {
       {"database_pool_size", Kind::integer, "8", "Database connections per service", 1, 256},
       {"redis_url", Kind::string, "", "redis://[[user]:password@]host[:port][/db] for the product read cache, shared by processes; empty: an in-process LRU cache"},
       {"cache_ttl", Kind::duration, "60s", "Lifetime of cached product reads (entries are also invalidated on every write); 0s turns the cache off"},
+      {"amqp_url", Kind::string, "", "amqp://user:pass@host:port[/vhost]: events over RabbitMQ; empty: the in-process bus"},
       {"services", Kind::string, "all", "Services this process runs: all, or a list of product, user, cart, order, gateway"},
       {"mode", Kind::string, "development", "development or production (production refuses weak secrets)", 0, 0, {"development", "production"}},
       {"jwt_secret", Kind::string, "", "HS256 key for tokens (32+ characters outside development); use jwt_secret_file for a file"},

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <thread>
 
+#include "bus/outbox.hpp"
 #include "common/embedded.hpp"
 #include "common/guards.hpp"
 #include "core/error.hpp"
@@ -82,7 +83,8 @@ class OrderService final : public Service {
         tasks_done_(ctx.metrics.counter("emporium_order_tasks_total",
                                         "Follow-up tasks run by the order service, by kind and outcome.",
                                         {"kind", "outcome"})),
-        orders_placed_(ctx.metrics.counter("emporium_orders_placed_total", "Orders placed.").with({})) {
+        orders_placed_(ctx.metrics.counter("emporium_orders_placed_total", "Orders placed.").with({})),
+        events_written_(ctx.events_written) {
     auto& r = ctx.routes;
     r.add_public("POST", "/api/orders", signed_in(tokens_, [this](Request& req, const auth::Identity& who) {
                    return place(req, who);
@@ -235,9 +237,20 @@ class OrderService final : public Service {
       }
       c->exec(kInsertOrder, {order_id, *user_id, total, currency, http::dump(address),
                              key ? db::Value(*key) : db::Value(nullptr), now});
+      json::array event_items;
       for (const auto& l : lines) {
         c->exec(kInsertItem, {order_id, l.product_id, l.name, l.quantity, l.price_cents});
+        event_items.push_back(json::object{{"product_id", l.product_id},
+                                           {"product_name", l.name},
+                                           {"quantity", l.quantity},
+                                           {"price_cents", l.price_cents}});
       }
+      bus::add_event(*c, bus::make_event(bus::types::order_placed,
+                                         http::dump(json::object{{"order_id", order_id},
+                                                                 {"user_id", *user_id},
+                                                                 {"total_cents", total},
+                                                                 {"currency", currency},
+                                                                 {"items", std::move(event_items)}})));
       // The first try is made inline below; the runner picks the task up
       // only if that fails (or this process dies before making it).
       c->exec(kAddTask, {clear_task.id, clear_task.kind, clear_task.subject,
@@ -260,6 +273,7 @@ class OrderService final : public Service {
       }
       throw;
     }
+    events_written_();
     orders_placed_.inc();
     obs::info("order placed", {{"order_id", order_id},
                                {"user_id", *user_id},
@@ -357,9 +371,22 @@ class OrderService final : public Service {
         c->exec(kAddTask, {release_task.id, release_task.kind, release_task.subject,
                            core::unix_seconds() + kInlineGrace, now});
       }
+      const std::string user_id(current->at("userId").as_string());
+      if (to == "cancelled") {
+        bus::add_event(*c, bus::make_event(bus::types::order_cancelled,
+                                           http::dump(json::object{{"order_id", id},
+                                                                   {"user_id", user_id}})));
+      } else {
+        bus::add_event(*c, bus::make_event(bus::types::order_status_changed,
+                                           http::dump(json::object{{"order_id", id},
+                                                                   {"user_id", user_id},
+                                                                   {"from", from},
+                                                                   {"to", to}})));
+      }
       tx.commit();
       order = *load(*c, id);
     }
+    events_written_();
     obs::info("order status changed",
               {{"order_id", id}, {"status", to}, {"request_id", req.request_id}});
     if (releases_stock(to)) {
@@ -481,6 +508,7 @@ class OrderService final : public Service {
   std::chrono::milliseconds task_interval_;
   obs::Family<obs::Counter>& tasks_done_;
   obs::Counter& orders_placed_;
+  std::function<void()> events_written_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
@@ -489,7 +517,11 @@ class OrderService final : public Service {
 
 }  // namespace
 
-std::vector<db::Migration> migrations() { return db::migrations_from(embedded::order_migrations()); }
+std::vector<db::Migration> migrations() {
+  auto m = db::migrations_from(embedded::order_migrations());
+  m.push_back(bus::outbox_migration(2));
+  return m;
+}
 
 std::unique_ptr<Service> mount(ServiceContext& ctx) { return std::make_unique<OrderService>(ctx); }
 

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <cmath>
 
+#include "bus/outbox.hpp"
 #include "common/embedded.hpp"
 #include "common/guards.hpp"
 #include "core/ids.hpp"
@@ -76,7 +77,8 @@ class ProductService final : public Service {
       : store_(ctx.database),
         tokens_(ctx.tokens),
         database_(ctx.database),
-        cache_(ctx.config, ctx.metrics) {
+        cache_(ctx.config, ctx.metrics),
+        events_written_(ctx.events_written) {
     auto& r = ctx.routes;
     r.add_public("GET", "/api/products", [this](Request& req) { return list(req); });
     r.add_public("GET", "/api/products/categories", [this](Request&) { return categories(); });
@@ -297,6 +299,7 @@ class ProductService final : public Service {
       cache_.invalidate(ids);
     });
     auto result = store_.reserve(*order_id, lines);
+    events_written_();  // a stock.low event may have been written
     if (auto* shortage = std::get_if<svc::Shortage>(&result)) {
       auto res = http::problem(409, shortage->name.empty()
                                         ? "Product " + shortage->product_id + " not found"
@@ -333,12 +336,15 @@ class ProductService final : public Service {
   const auth::Tokens& tokens_;
   db::Database& database_;
   ProductCache cache_;
+  std::function<void()> events_written_;
 };
 
 }  // namespace
 
 std::vector<db::Migration> migrations() {
-  return db::migrations_from(embedded::product_migrations());
+  auto m = db::migrations_from(embedded::product_migrations());
+  m.push_back(bus::outbox_migration(3));
+  return m;
 }
 
 std::unique_ptr<Service> mount(ServiceContext& ctx) {

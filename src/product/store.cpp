@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <map>
 
+#include <boost/json.hpp>
+
+#include "bus/outbox.hpp"
 #include "core/ids.hpp"
+#include "http/json.hpp"
 
 namespace emporium::product {
 
@@ -53,6 +57,8 @@ constexpr std::string_view kUpdate =
 constexpr std::string_view kDelete = "DELETE FROM products WHERE id = $1";
 constexpr std::string_view kCountAll = "SELECT count(*) FROM products";
 
+constexpr std::int64_t kLowStockThreshold = 5;
+constexpr std::string_view kStockOf = "SELECT stock FROM products WHERE id = $1";
 constexpr std::string_view kClaimOrder =
     "INSERT INTO stock_reservation_orders (order_id, created_at) VALUES ($1, $2) "
     "ON CONFLICT (order_id) DO NOTHING";
@@ -209,6 +215,17 @@ std::variant<std::vector<svc::ReservedLine>, svc::Shortage> Store::reserve(
     const auto p = from_row(rows[0]);
     if (c->exec(kTakeStock, {id, qty, now}).affected == 0) {
       return svc::Shortage{id, p.name, p.stock, qty};
+    }
+    // p.stock was read before the decrement, under the same write lock
+    // (SQLite) or row lock (PostgreSQL: the UPDATE waited for it), so
+    // crossing the threshold is announced once.
+    const auto left = c->exec(kStockOf, {id}).rows.at(0).integer(0);
+    if (left <= kLowStockThreshold && left + qty > kLowStockThreshold) {
+      bus::add_event(*c, bus::make_event(bus::types::product_stock_low,
+                                         http::dump(boost::json::object{{"product_id", id},
+                                                                        {"name", p.name},
+                                                                        {"stock", left},
+                                                                        {"threshold", kLowStockThreshold}})));
     }
     c->exec(kRecordReservation, {order_id, id, p.name, p.price_cents, p.currency, qty, now});
     out.push_back({id, p.name, p.currency, p.price_cents, qty});

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "bus/outbox.hpp"
 #include "common/embedded.hpp"
 #include <semaphore>
 
@@ -61,6 +62,7 @@ class UserService final : public Service {
         tokens_(ctx.tokens),
         refresh_ttl_(std::chrono::duration_cast<std::chrono::seconds>(ctx.config.duration("refresh_ttl"))),
         cookie_secure_(ctx.config.boolean("cookie_secure")),
+        events_written_(ctx.events_written),
         dummy_hash_(auth::hash_password(core::new_token())) {
     auto& r = ctx.routes;
     r.add_public("POST", "/api/users/register", [this](Request& req) { return register_user(req); });
@@ -184,9 +186,13 @@ class UserService final : public Service {
     const auto now = core::now_iso8601();
     User u{core::new_id(), *email, name.value_or(""), hash(*password),
            std::string(auth::kRoleCustomer), now, now};
-    if (!store_.insert(u)) {
+    const auto event = bus::make_event(
+        bus::types::user_registered,
+        http::dump(json::object{{"user_id", u.id}, {"email", u.email}, {"name", u.name}}));
+    if (!store_.insert(u, event)) {
       return http::problem(409, "Email already registered");
     }
+    events_written_();
     auto res = http::json_response(201, json::object{{"id", u.id}, {"email", u.email}, {"name", u.name}});
     res.headers.set("Location", "/api/users/profile");
     return res;
@@ -350,12 +356,17 @@ class UserService final : public Service {
   const auth::Tokens& tokens_;
   std::chrono::seconds refresh_ttl_;
   bool cookie_secure_;
+  std::function<void()> events_written_;
   std::string dummy_hash_;
 };
 
 }  // namespace
 
-std::vector<db::Migration> migrations() { return db::migrations_from(embedded::user_migrations()); }
+std::vector<db::Migration> migrations() {
+  auto m = db::migrations_from(embedded::user_migrations());
+  m.push_back(bus::outbox_migration(2));
+  return m;
+}
 
 std::unique_ptr<Service> mount(ServiceContext& ctx) { return std::make_unique<UserService>(ctx); }
 

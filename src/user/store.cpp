@@ -1,5 +1,6 @@
 #include "user/store.hpp"
 
+#include "bus/outbox.hpp"
 #include "core/ids.hpp"
 
 namespace emporium::user {
@@ -50,11 +51,16 @@ User from_row(const db::Row& r) {
 
 }  // namespace
 
-bool Store::insert(const User& u) {
+bool Store::insert(const User& u, const std::optional<bus::Event>& event) {
   auto c = db_.acquire();
   try {
+    db::Transaction tx(*c, true);
     c->exec(kInsert, {u.id, u.email, lower(u.email), u.name, u.password_hash, u.role, u.created_at,
                       u.updated_at});
+    if (event) {
+      bus::add_event(*c, *event);
+    }
+    tx.commit();
     return true;
   } catch (const db::DbError& e) {
     if (e.kind() == db::ErrorKind::constraint) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "bus/event.hpp"
 #include "db/db.hpp"
 
 namespace emporium::user {
@@ -25,8 +26,9 @@ class Store {
  public:
   explicit Store(db::Database& db) : db_(db) {}
 
-  // False when the (case-insensitive) email is taken.
-  bool insert(const User& u);
+  // False when the (case-insensitive) email is taken. `event`, when given,
+  // goes into the outbox in the same transaction.
+  bool insert(const User& u, const std::optional<bus::Event>& event = std::nullopt);
   std::optional<User> by_email(const std::string& email);
   std::optional<User> by_id(const std::string& id);
   std::vector<User> list(std::int64_t limit, std::int64_t offset);

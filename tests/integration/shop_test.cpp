@@ -621,3 +621,46 @@ TEST(SplitShape, CartServiceStoppedDuringCheckoutOrderStandsAndCartEmptiesLater)
 
 }  // namespace
 }  // namespace emporium::test
+
+namespace emporium::test {
+namespace {
+
+// Every change that others care about leaves an event in its service's
+// outbox, committed with the change, and the relay publishes it.
+TEST(Events, ChangesAreRelayedFromTheOutbox) {
+  AllInOneShop shop;
+  auto ann = shop.register_and_login("ann@example.com");
+  const auto id = shop.create_product("Eventful", 5, 7);
+  ASSERT_EQ(shop.add_to_cart(ann, id, 3).status, 201);
+  auto order = shop.place_order(ann);
+  ASSERT_EQ(order.status, 201);
+  const std::string path = "/api/orders/" + std::string(order.obj().at("id").as_string());
+  ASSERT_EQ(shop.call("PUT", path + "/status", R"({"status":"processing"})", shop.admin_token()).status,
+            200);
+  ASSERT_EQ(shop.call("DELETE", path, {}, ann.token).status, 200);
+
+  const std::vector<std::string> expected = {
+      R"(emporium_outbox_published_total{outbox="user",type="user.registered"} 1)",
+      R"(emporium_outbox_published_total{outbox="order",type="order.placed"} 1)",
+      R"(emporium_outbox_published_total{outbox="order",type="order.status_changed"} 1)",
+      R"(emporium_outbox_published_total{outbox="order",type="order.cancelled"} 1)",
+      R"(emporium_outbox_published_total{outbox="product",type="product.stock_low"} 1)",
+      R"(emporium_outbox_backlog{outbox="order"} 0)",
+  };
+  std::string text;
+  bool all = false;
+  for (int i = 0; i < 100 && !all; ++i) {
+    text = shop.call("GET", "/metrics").raw;
+    all = std::all_of(expected.begin(), expected.end(),
+                      [&](const std::string& line) { return text.find(line) != std::string::npos; });
+    if (!all) {
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+  for (const auto& line : expected) {
+    EXPECT_NE(text.find(line), std::string::npos) << line;
+  }
+}
+
+}  // namespace
+}  // namespace emporium::test
