@@ -144,6 +144,12 @@ Storage Storage::make(const std::string& kind) {
         "EMPORIUM_TEST_DATABASE_URL is not set: run the suite through `make test`, which starts "
         "PostgreSQL (scripts/local-services.sh)");
   }
+  return postgres_on(base);
+}
+
+Storage Storage::postgres_on(const std::string& base) {
+  Storage s;
+  s.kind = "postgres";
   // A fresh database per shop, so tests can run in parallel.
   const std::string name = "shop_" + core::new_id();
   {

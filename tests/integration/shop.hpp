@@ -66,6 +66,8 @@ struct Storage {
   std::vector<std::string> args() const;
   std::string database_url;  // set for postgres
   static Storage make(const std::string& kind);
+  // A fresh database on the PostgreSQL server at `server_url`.
+  static Storage postgres_on(const std::string& server_url);
 };
 
 // All services and the gateway in one process.
