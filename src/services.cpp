@@ -201,6 +201,32 @@ Services::Services(const config::Config& config, obs::Registry& metrics, http::R
     obs::info("service started", {{"service", module.name},
                                   {"migrations_applied", static_cast<std::int64_t>(applied)}});
   }
+  // Connection pool use, read at scrape time.
+  std::vector<std::pair<std::string, const db::Database*>> pools;
+  for (std::size_t k = 0, m = 0; k < service_modules().size(); ++k) {
+    if (is_local(service_modules()[k].name)) {
+      pools.emplace_back(std::string(service_modules()[k].name), st.databases[m++].get());
+    }
+  }
+  if (!pools.empty()) {
+    metrics.add_collector([pools](std::string& out) {
+      out += "# HELP emporium_db_pool_connections Database connections by service and state.\n";
+      out += "# TYPE emporium_db_pool_connections gauge\n";
+      for (const auto& [name, database] : pools) {
+        const auto s = database->stats();
+        out += "emporium_db_pool_connections{service=\"" + name + "\",state=\"open\"} " +
+               std::to_string(s.open) + "\n";
+        out += "emporium_db_pool_connections{service=\"" + name + "\",state=\"in_use\"} " +
+               std::to_string(s.in_use) + "\n";
+      }
+      out += "# HELP emporium_db_pool_size Most connections a service's pool opens.\n";
+      out += "# TYPE emporium_db_pool_size gauge\n";
+      for (const auto& [name, database] : pools) {
+        out += "emporium_db_pool_size{service=\"" + name + "\"} " +
+               std::to_string(database->stats().size) + "\n";
+      }
+    });
+  }
   if (!all && is_local("gateway")) {
     std::map<std::string, std::unique_ptr<http::Client>> clients;
     for (const auto& module : service_modules()) {

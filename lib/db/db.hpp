@@ -92,6 +92,13 @@ class Database {
   // True when a trivial query succeeds within a short deadline; never throws.
   virtual bool ping() noexcept = 0;
 
+  struct PoolStats {
+    std::size_t open = 0;    // connections made and not closed
+    std::size_t in_use = 0;  // of those, leased right now
+    std::size_t size = 0;    // the most it will open
+  };
+  virtual PoolStats stats() const = 0;
+
  protected:
   virtual void release(std::unique_ptr<Connection> c, bool healthy) noexcept = 0;
 };

@@ -636,6 +636,11 @@ class PgDatabase final : public Database {
     }
   }
 
+  PoolStats stats() const override {
+    std::lock_guard lock(mutex_);
+    return PoolStats{created_, created_ - idle_.size(), options_.pool_size};
+  }
+
  protected:
   void release(std::unique_ptr<Connection> c, bool healthy) noexcept override {
     std::unique_ptr<PgConnection> pc(static_cast<PgConnection*>(c.release()));
@@ -672,7 +677,7 @@ class PgDatabase final : public Database {
   }
 
   PostgresOptions options_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<PgConnection>> idle_;
   std::size_t created_ = 0;

@@ -235,6 +235,11 @@ class SqliteDatabase final : public Database {
     }
   }
 
+  PoolStats stats() const override {
+    std::lock_guard lock(mutex_);
+    return PoolStats{created_, created_ - idle_.size(), options_.pool_size};
+  }
+
  protected:
   void release(std::unique_ptr<Connection> c, bool healthy) noexcept override {
     std::lock_guard lock(mutex_);
@@ -249,7 +254,7 @@ class SqliteDatabase final : public Database {
 
  private:
   SqliteOptions options_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<Connection>> idle_;
   std::size_t created_ = 0;
