@@ -27,6 +27,12 @@
 #   EMPORIUM_RABBITMQ_BIN   RabbitMQ scripts (default /usr/lib/rabbitmq/bin)
 #   EMPORIUM_TEST_REDIS_PORT  Redis port (default: the port DIR was first
 #                           started with, else 56379)
+#   EMPORIUM_TEST_SMTP_PORT maildev's SMTP port (default: the port DIR was
+#                           first started with, else 51025)
+#   EMPORIUM_TEST_MAILDEV_WEB_PORT  its web/REST port (default: as first
+#                           started, else 51080)
+#   EMPORIUM_MAILDEV_BIN    maildev (default node_modules/.bin/maildev of this
+#                           checkout, installed by `npm ci`)
 #   EMPORIUM_TEST_SERVICES  the servers to act on, a space-separated subset of
 #                           SERVICES. Default: every server; but when the port
 #                           variable of some servers is set (see PORT_VARS) and
@@ -40,6 +46,7 @@
 #   DIR/rabbitmq/           RabbitMQ: HOME (Erlang cookie), mnesia/, log/,
 #                           ports, server.pid, epmd.pid, server.out
 #   DIR/redis/              Redis: port, redis.pid, server.log (no data files)
+#   DIR/maildev/            maildev: ports, maildev.pid, server.log, mail/
 #
 # Adding a server (Redis, RabbitMQ, maildev): write <name>_start, <name>_stop
 # and <name>_status functions taking DIR (start prints its exports), keep its
@@ -47,9 +54,9 @@
 # variable in PORT_VARS. Start runs them in list order, stop in reverse.
 set -euo pipefail
 
-SERVICES=(postgres rabbitmq redis)  # later: maildev
+SERVICES=(postgres rabbitmq redis maildev)
 declare -A PORT_VARS=([postgres]=EMPORIUM_TEST_PG_PORT [rabbitmq]=EMPORIUM_TEST_AMQP_PORT
-  [redis]=EMPORIUM_TEST_REDIS_PORT)
+  [redis]=EMPORIUM_TEST_REDIS_PORT [maildev]=EMPORIUM_TEST_SMTP_PORT)
 
 log() { echo "local-services: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -386,7 +393,77 @@ redis_status() {
   redis_running "$dir" && redis_ping "$(cat "$dir/redis/port")"
 }
 
-# --- later: maildev_* ---------------------------------------------------------
+# --- maildev (npm) ------------------------------------------------------------
+# An SMTP server that keeps what it receives and shows it over REST
+# (GET /api/email, DELETE /api/email/all). SMTP and web on 127.0.0.1 only;
+# messages under DIR/maildev/mail. Stopped by its PID (SIGTERM, then KILL).
+
+MAILDEV_BIN=${EMPORIUM_MAILDEV_BIN:-$(cd "$(dirname "$0")/.." && pwd)/node_modules/.bin/maildev}
+
+# Prints "SMTP WEB": the environment, else what DIR was first started with,
+# else the defaults.
+maildev_ports() {
+  local dir=$1 smtp=51025 web=51080
+  if [ -s "$dir/maildev/ports" ]; then
+    read -r smtp web <"$dir/maildev/ports"
+  fi
+  echo "${EMPORIUM_TEST_SMTP_PORT:-$smtp} ${EMPORIUM_TEST_MAILDEV_WEB_PORT:-$web}"
+}
+
+maildev_running() { pid_alive "$1/maildev/maildev.pid"; }
+
+maildev_answers() { curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$1/api/email"; }
+
+maildev_start() {
+  local dir=$1 md=$1/maildev smtp web i
+  [ -x "$MAILDEV_BIN" ] || die "no maildev at $MAILDEV_BIN (run npm ci)"
+  command -v node >/dev/null || die "no node (run scripts/install-deps.sh)"
+  read -r smtp web < <(maildev_ports "$dir")
+  mkdir -p "$md/mail"
+  if maildev_running "$dir"; then
+    log "maildev: already running ($md)"
+  else
+    log "maildev: starting, SMTP on 127.0.0.1:$smtp, web on 127.0.0.1:$web"
+    echo "$smtp $web" >"$md/ports"
+    rm -f "$md/maildev.pid"
+    # 9>&- : the server must not inherit this script's lock.
+    (exec "$MAILDEV_BIN" --smtp "$smtp" --ip 127.0.0.1 --web "$web" --web-ip 127.0.0.1 \
+      --mail-directory "$md/mail") </dev/null >"$md/server.log" 2>&1 9>&- &
+    echo $! >"$md/maildev.pid"
+    for ((i = 0; i < 300; i++)); do
+      maildev_running "$dir" || break
+      maildev_answers "$web" && (exec 3<>"/dev/tcp/127.0.0.1/$smtp") 2>/dev/null && break
+      sleep 0.1
+    done
+    if ! maildev_running "$dir" || ! maildev_answers "$web"; then
+      tail -n 20 "$md/server.log" >&2 || true
+      maildev_stop "$dir"
+      die "maildev did not start (ports $smtp/$web taken?)"
+    fi
+  fi
+  read -r smtp web <"$md/ports"
+  print_export EMPORIUM_TEST_SMTP_URL "smtp://127.0.0.1:$smtp"
+  print_export EMPORIUM_TEST_MAILDEV_URL "http://127.0.0.1:$web"
+}
+
+maildev_stop() {
+  local dir=$1 md=$1/maildev
+  [ -d "$md" ] || return 0
+  if maildev_running "$dir"; then
+    log "maildev: stopping"
+    kill -TERM "$(cat "$md/maildev.pid")" 2>/dev/null || true
+    wait_pid_gone "$md/maildev.pid" 10 || kill -KILL "$(cat "$md/maildev.pid")" 2>/dev/null || true
+    wait_pid_gone "$md/maildev.pid" 5 || true
+  fi
+  rm -f "$md/maildev.pid"
+}
+
+maildev_status() {
+  local dir=$1 smtp web
+  maildev_running "$dir" || return 1
+  read -r smtp web <"$dir/maildev/ports"
+  maildev_answers "$web"
+}
 
 # --- verbs ----------------------------------------------------------------------
 

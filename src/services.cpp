@@ -1,6 +1,7 @@
 #include "services.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <filesystem>
 #include <map>
 
@@ -9,6 +10,7 @@
 #include "bus/publisher.hpp"
 #include "cart/service.hpp"
 #include "gateway/gateway.hpp"
+#include "notification/service.hpp"
 #include "obs/log.hpp"
 #include "order/service.hpp"
 #include "product/service.hpp"
@@ -37,6 +39,7 @@ const std::vector<ServiceModule>& service_modules() {
       {"user", "0.0.0.0:3002", user::migrations, user::mount, true},
       {"cart", "0.0.0.0:3003", cart::migrations, cart::mount, false},
       {"order", "0.0.0.0:3004", order::migrations, order::mount, true},
+      {"notification", "0.0.0.0:3005", notification::migrations, notification::mount},
   };
   return modules;
 }
@@ -56,7 +59,7 @@ std::vector<std::string> selected_services(const config::Config& config) {
                                    [&](const ServiceModule& m) { return m.name == name; });
     if (!known) {
       throw config::ConfigError("invalid value for services: unknown service '" + name +
-                                "' (expected all, or a list of product, user, cart, order, gateway)");
+                                "' (expected all, or a list of product, user, cart, order, notification, gateway)");
     }
     out.push_back(std::move(name));
   }
@@ -148,6 +151,13 @@ struct Services::State {
   std::unique_ptr<bus::Publisher> publisher;
   bus::LocalBus* local_bus = nullptr;  // the publisher, in the in-process shape
   std::vector<std::unique_ptr<bus::OutboxRelay>> relays;
+  // A service's outbox and its relay (set once every module is mounted).
+  struct Outbox {
+    db::Database* database;
+    std::string name;
+    bus::OutboxRelay* relay = nullptr;
+  };
+  std::deque<Outbox> outboxes;
   std::vector<std::unique_ptr<bus::RabbitConsumer>> consumers;
   // Declared after the databases: services (and their background work) stop first.
   std::vector<std::unique_ptr<Service>> services;
@@ -185,12 +195,17 @@ Services::Services(const config::Config& config, obs::Registry& metrics, http::R
     const int applied = db::migrate(database, module.name, module.migrations());
     readiness.add_check("database:" + std::string(module.name),
                         [&database] { return database.ping(); });
+    // Relays start once every module is mounted (below), so events left from
+    // a previous run find their in-process subscribers; until then a notify
+    // has nothing to wake.
     std::function<void()> events_written = [] {};
     if (module.outbox) {
-      auto& relay = *st.relays.emplace_back(std::make_unique<bus::OutboxRelay>(
-          database, *st.publisher, st.bus_metrics,
-          bus::OutboxRelayOptions{.name = std::string(module.name)}));
-      events_written = [&relay] { relay.notify(); };
+      auto* slot = &st.outboxes.emplace_back(State::Outbox{&database, std::string(module.name)});
+      events_written = [slot] {
+        if (slot->relay != nullptr) {
+          slot->relay->notify();
+        }
+      };
     }
     ServiceContext ctx{config,    database,  routes,         metrics,
                        readiness, st.tokens, upstream,       std::move(events_written),
@@ -201,6 +216,14 @@ Services::Services(const config::Config& config, obs::Registry& metrics, http::R
     obs::info("service started", {{"service", module.name},
                                   {"migrations_applied", static_cast<std::int64_t>(applied)}});
   }
+  for (auto& outbox : st.outboxes) {
+    outbox.relay = st.relays
+                       .emplace_back(std::make_unique<bus::OutboxRelay>(
+                           *outbox.database, *st.publisher, st.bus_metrics,
+                           bus::OutboxRelayOptions{.name = outbox.name}))
+                       .get();
+  }
+
   // Connection pool use, read at scrape time.
   std::vector<std::pair<std::string, const db::Database*>> pools;
   for (std::size_t k = 0, m = 0; k < service_modules().size(); ++k) {

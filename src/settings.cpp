@@ -25,7 +25,7 @@ const std::vector<config::KeyDef>& settings_schema() {
       {"redis_url", Kind::string, "", "redis://[[user]:password@]host[:port][/db] for the product read cache, shared by processes; empty: an in-process LRU cache"},
       {"cache_ttl", Kind::duration, "60s", "Lifetime of cached product reads (entries are also invalidated on every write); 0s turns the cache off"},
       {"amqp_url", Kind::string, "", "amqp://user:pass@host:port[/vhost]: events over RabbitMQ; empty: the in-process bus"},
-      {"services", Kind::string, "all", "Services this process runs: all, or a list of product, user, cart, order, gateway"},
+      {"services", Kind::string, "all", "Services this process runs: all, or a list of product, user, cart, order, notification, gateway"},
       {"mode", Kind::string, "development", "development or production (production refuses weak secrets)", 0, 0, {"development", "production"}},
       {"jwt_secret", Kind::string, "", "HS256 key for tokens (32+ characters outside development); use jwt_secret_file for a file"},
       {"jwt_issuer", Kind::string, "emporium", "Token issuer (iss)"},
@@ -40,6 +40,9 @@ const std::vector<config::KeyDef>& settings_schema() {
       {"user_url", Kind::string, "http://127.0.0.1:3002", "User service base URL (split shape)"},
       {"cart_url", Kind::string, "http://127.0.0.1:3003", "Cart service base URL (split shape)"},
       {"order_url", Kind::string, "http://127.0.0.1:3004", "Order service base URL (split shape)"},
+      {"notification_url", Kind::string, "http://127.0.0.1:3005", "Notification service base URL (split shape; it serves only ops endpoints)"},
+      {"smtp_url", Kind::string, "", "smtp://[user:password@]host[:port] (smtps:// for TLS) for the notification service's emails; empty: emails are logged, not sent"},
+      {"mail_from", Kind::string, "Emporium <shop@emporium.local>", "From address of the notification service's emails"},
       {"upstream_timeout", Kind::duration, "3s", "Deadline for one call to another service, retries included"},
       {"task_interval", Kind::duration, "1s", "How often the order service retries pending follow-up work"},
   };

@@ -1,6 +1,7 @@
 #include "svc/clients.hpp"
 
 #include <boost/json.hpp>
+#include <cctype>
 
 #include "core/error.hpp"
 #include "http/json.hpp"
@@ -47,6 +48,22 @@ std::string str(const json::object& o, std::string_view k) {
 std::int64_t num(const json::object& o, std::string_view k) {
   const auto* v = o.if_contains(k);
   return v != nullptr && v->is_int64() ? v->get_int64() : 0;
+}
+
+// `s` as one path segment: everything but unreserved characters percent-encoded.
+std::string path_segment(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -163,6 +180,26 @@ void CartApi::clear(const std::string& user_id, const std::string& request_id) {
   if (res.status != 200) {
     unexpected(what, res);
   }
+}
+
+std::optional<UserProfile> UserApi::profile(const std::string& user_id,
+                                           const std::string& request_id) {
+  constexpr std::string_view what = "user profile";
+  auto res = expect_answer(
+      upstream_.call("GET", "/internal/users/" + path_segment(user_id), {}, options(request_id)),
+      what);
+  if (res.status == 404) {
+    return std::nullopt;
+  }
+  if (res.status != 200) {
+    unexpected(what, res);
+  }
+  const auto b = body_object(what, res);
+  UserProfile p{str(b, "id"), str(b, "email"), str(b, "name")};
+  if (p.email.empty()) {
+    throw core::Error(std::string(what) + ": answer without an email", false);
+  }
+  return p;
 }
 
 }  // namespace emporium::svc

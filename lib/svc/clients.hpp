@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -75,6 +76,21 @@ class ProductApi : public InternalClient {
                                                             const std::string& request_id);
   // Returns an order's reserved stock. Idempotent: stock comes back once.
   void release(const std::string& order_id, const std::string& request_id);
+};
+
+// A user as other services see it.
+struct UserProfile {
+  std::string id;
+  std::string email;
+  std::string name;
+};
+
+class UserApi : public InternalClient {
+ public:
+  using InternalClient::InternalClient;
+
+  // The user's id, email and name; nullopt when there is no such user.
+  std::optional<UserProfile> profile(const std::string& user_id, const std::string& request_id);
 };
 
 class CartApi : public InternalClient {

@@ -11,6 +11,9 @@ std::vector<std::pair<std::string_view, std::string_view>> product_migrations();
 std::vector<std::pair<std::string_view, std::string_view>> user_migrations();
 std::vector<std::pair<std::string_view, std::string_view>> cart_migrations();
 std::vector<std::pair<std::string_view, std::string_view>> order_migrations();
+std::vector<std::pair<std::string_view, std::string_view>> notification_migrations();
+// The notification service's mail templates (src/notification/templates/*.txt).
+std::vector<std::pair<std::string_view, std::string_view>> mail_templates();
 std::vector<std::pair<std::string_view, std::string_view>> demo_catalog();
 
 }  // namespace emporium::embedded

@@ -280,12 +280,26 @@ class OrderService final : public Service {
                                {"total_cents", total},
                                {"request_id", req.request_id}});
     attempt(clear_task, 0);  // empty the cart now; the task runner retries if this fails
-    std::optional<json::object> order;
-    {
-      auto c = db_.acquire();
-      order = load(*c, order_id);
+    // Answer from what was just stored: no read after the commit that could
+    // fail and turn a placed order into an error answer.
+    json::array items;
+    for (const auto& l : lines) {
+      items.push_back(json::object{{"productId", l.product_id},
+                                   {"productName", l.name},
+                                   {"quantity", l.quantity},
+                                   {"price", http::money(l.price_cents)},
+                                   {"subtotal", http::money(l.price_cents * l.quantity)}});
     }
-    auto res = http::json_response(201, *order);
+    const json::object order{{"id", order_id},
+                             {"userId", *user_id},
+                             {"items", std::move(items)},
+                             {"total", http::money(total)},
+                             {"currency", currency},
+                             {"status", "pending"},
+                             {"shippingAddress", address},
+                             {"createdAt", now},
+                             {"updatedAt", now}};
+    auto res = http::json_response(201, order);
     res.headers.set("Location", "/api/orders/" + order_id);
     return res;
   }

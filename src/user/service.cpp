@@ -79,6 +79,8 @@ class UserService final : public Service {
                  admin_only(tokens_, [this](Request& req, const auth::Identity&) { return list(req); }));
     r.add_public("PUT", "/api/users/{id}/role",
                  admin_only(tokens_, [this](Request& req, const auth::Identity&) { return set_role(req); }));
+    r.add_internal("GET", "/internal/users/{id}",
+                   service_only(tokens_, [this](Request& req) { return internal_user(req); }));
     bootstrap_admin(ctx.config);
   }
 
@@ -344,6 +346,15 @@ class UserService final : public Service {
       return http::problem(404, "User not found");
     }
     return http::json_response(200, public_user(*store_.by_id(id)));
+  }
+
+  // For other services (notification): who a user is. 404 for an unknown id.
+  Response internal_user(const Request& req) {
+    auto u = store_.by_id(std::string(req.param("id")));
+    if (!u) {
+      return http::problem(404, "User not found");
+    }
+    return http::json_response(200, json::object{{"id", u->id}, {"email", u->email}, {"name", u->name}});
   }
 
   // At most this many argon2id computations at once (each takes 19 MiB and

@@ -145,7 +145,10 @@ TEST(Faults, PostgresRestartUnderLoadFailsFastRecoversAndLosesNoOrder) {
   std::int64_t sold = 0;
   auto all = shop.call("GET", "/api/orders?limit=100", {}, shop.admin_token());
   const auto total = all.obj().at("pagination").as_object().at("total").as_int64();
-  EXPECT_EQ(total, static_cast<std::int64_t>(accepted.size()));
+  // A request cut off after its commit is answered 503 but its order stands
+  // (a client retrying with its Idempotency-Key gets it back), so there may be
+  // more stored orders than 201 answers, never fewer.
+  EXPECT_GE(total, static_cast<std::int64_t>(accepted.size()));
   for (int page = 1; page <= (total + 99) / 100; ++page) {
     auto list = shop.call("GET", "/api/orders?limit=100&page=" + std::to_string(page), {}, shop.admin_token());
     for (const auto& o : list.obj().at("orders").as_array()) {

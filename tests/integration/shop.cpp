@@ -166,17 +166,19 @@ Storage Storage::postgres_on(const std::string& base) {
   return s;
 }
 
-AllInOneShop::AllInOneShop(Storage storage) : dir_(temp_dir()) {
+AllInOneShop::AllInOneShop(Storage storage, std::vector<std::string> extra_args) : dir_(temp_dir()) {
   auto args = common_args(dir_);
   const auto extra = storage.args();
   args.insert(args.end(), extra.begin(), extra.end());
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
   args.insert(args.begin(), {"serve", "--listen=127.0.0.1:0"});
   process_ = std::make_unique<Process>(args);
   port_ = process_->wait_listening(std::chrono::seconds(20));
 }
 
-SplitShop::SplitShop(std::function<std::string(std::uint16_t)> cart_url_for_order, Storage storage)
-    : dir_(temp_dir()), storage_(std::move(storage)) {
+SplitShop::SplitShop(std::function<std::string(std::uint16_t)> cart_url_for_order, Storage storage,
+                     std::vector<std::string> extra_args)
+    : dir_(temp_dir()), storage_(std::move(storage)), extra_args_(std::move(extra_args)) {
   auto url = [](std::uint16_t p) { return "http://127.0.0.1:" + std::to_string(p); };
   procs_["product"] = start("product", {});
   procs_["user"] = start("user", {});
@@ -184,6 +186,7 @@ SplitShop::SplitShop(std::function<std::string(std::uint16_t)> cart_url_for_orde
   const std::string cart_url =
       cart_url_for_order ? cart_url_for_order(ports_["cart"]) : url(ports_["cart"]);
   procs_["order"] = start("order", {"--product-url=" + url(ports_["product"]), "--cart-url=" + cart_url});
+  procs_["notification"] = start("notification", {"--user-url=" + url(ports_["user"])});
   procs_["gateway"] = start("gateway", {"--product-url=" + url(ports_["product"]),
                                         "--user-url=" + url(ports_["user"]),
                                         "--cart-url=" + url(ports_["cart"]),
@@ -196,6 +199,7 @@ std::unique_ptr<Process> SplitShop::start(const std::string& name, std::vector<s
   auto args = common_args(dir_ + "/" + name);
   const auto storage = storage_.args();
   args.insert(args.end(), storage.begin(), storage.end());
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   args.insert(args.begin(), {"serve", "--services=" + name,
                              "--listen=127.0.0.1:" + std::to_string(port)});
   args.insert(args.end(), extra.begin(), extra.end());

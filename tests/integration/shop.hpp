@@ -70,12 +70,15 @@ struct Storage {
   static Storage postgres_on(const std::string& server_url);
 };
 
-// All services and the gateway in one process.
+// All services and the gateway in one process. `extra_args` go to its
+// command line after the usual ones (e.g. --smtp-url=...).
 class AllInOneShop final : public Shop {
  public:
-  explicit AllInOneShop(Storage storage = {});
+  explicit AllInOneShop(Storage storage = {}, std::vector<std::string> extra_args = {});
   std::uint16_t port() const override { return port_; }
   Process& process() { return *process_; }
+  // Where the SQLite files are (data_dir).
+  const std::string& data_dir() const { return dir_; }
 
  private:
   std::string dir_;
@@ -85,12 +88,14 @@ class AllInOneShop final : public Shop {
 
 // One process per service plus a gateway, wired by URL. The order service
 // may be pointed at a different cart URL (a fault-injecting proxy).
+// `extra_args` go to every process's command line (e.g. --amqp-url=...).
 class SplitShop final : public Shop {
  public:
   explicit SplitShop(std::function<std::string(std::uint16_t cart_port)> cart_url_for_order = {},
-                     Storage storage = {});
+                     Storage storage = {}, std::vector<std::string> extra_args = {});
   std::uint16_t port() const override { return gateway_port_; }
   std::uint16_t service_port(const std::string& name) const;
+  Process& process(const std::string& name) { return *procs_.at(name); }
   // Stops the cart service (SIGKILL) or starts it again on its old port.
   void kill_cart();
   void start_cart();
@@ -100,6 +105,7 @@ class SplitShop final : public Shop {
                                  std::uint16_t port = 0);
   std::string dir_;
   Storage storage_;
+  std::vector<std::string> extra_args_;
   std::map<std::string, std::unique_ptr<Process>> procs_;
   std::map<std::string, std::uint16_t> ports_;
   std::uint16_t gateway_port_ = 0;
