@@ -38,6 +38,7 @@
 #include "core/ids.hpp"
 #include "db/db.hpp"
 #include "db/migrate.hpp"
+#include "support.hpp"
 
 namespace emporium::bus {
 namespace {
@@ -57,14 +58,6 @@ std::string env(const char* name) {
 
 std::string unique_name(const std::string& prefix) {
   return prefix + "." + std::to_string(::getpid()) + "." + core::new_id().substr(0, 12);
-}
-
-std::filesystem::path repo_root() {
-  if (const auto root = env("EMPORIUM_SOURCE_DIR"); !root.empty()) {
-    return root;
-  }
-  // tests/integration/bus_test.cpp -> the repository root
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
 }
 
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s) {
@@ -534,7 +527,7 @@ class BusOutage : public ::testing::Test {
   void SetUp() override {
     const auto base = env("EMPORIUM_TEST_SERVICES_DIR");
     ASSERT_FALSE(base.empty()) << "EMPORIUM_TEST_SERVICES_DIR" << kMissingEnv;
-    script_ = repo_root() / "scripts" / "local-services.sh";
+    script_ = test::repo_root() / "scripts" / "local-services.sh";
     ASSERT_TRUE(std::filesystem::exists(script_))
         << script_ << " not found; set EMPORIUM_SOURCE_DIR to the repository";
     dir_ = std::filesystem::path(base) / ("amqp-" + core::new_id().substr(0, 8));
@@ -557,24 +550,10 @@ class BusOutage : public ::testing::Test {
 
   // Runs the script for this test's broker alone; returns its stdout.
   std::string services(const std::string& verb) {
-    const std::string cmd =
-        "EMPORIUM_TEST_SERVICES=rabbitmq EMPORIUM_TEST_AMQP_PORT=" + std::to_string(ports_[0]) +
-        " EMPORIUM_TEST_AMQP_DIST_PORT=" + std::to_string(ports_[1]) +
-        " EMPORIUM_TEST_EPMD_PORT=" + std::to_string(ports_[2]) + " '" + script_.string() + "' " +
-        verb + " '" + dir_.string() + "'";
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) {
-      ADD_FAILURE() << "cannot run " << cmd;
-      return out;
-    }
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, p) != nullptr) {
-      out += buf;
-    }
-    const int status = ::pclose(p);
-    EXPECT_EQ(status, 0) << cmd;
-    return out;
+    return test::local_services(verb, dir_, {{"EMPORIUM_TEST_SERVICES", "rabbitmq"},
+                                     {"EMPORIUM_TEST_AMQP_PORT", std::to_string(ports_[0])},
+                                     {"EMPORIUM_TEST_AMQP_DIST_PORT", std::to_string(ports_[1])},
+                                     {"EMPORIUM_TEST_EPMD_PORT", std::to_string(ports_[2])}});
   }
 
   std::filesystem::path script_;

@@ -53,13 +53,6 @@ std::string unique(const std::string& prefix) {
          std::to_string(rd());
 }
 
-std::filesystem::path repo_root() {
-  if (const auto root = env("EMPORIUM_SOURCE_DIR"); !root.empty()) {
-    return root;
-  }
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
-}
-
 std::uint16_t free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -129,21 +122,8 @@ class PrivateRedis {
     }
   }
   std::string services(const std::string& verb) {
-    const std::string cmd =
-        "EMPORIUM_TEST_SERVICES=redis EMPORIUM_TEST_REDIS_PORT=" + std::to_string(port_) + " '" +
-        script_.string() + "' " + verb + " '" + dir_.string() + "'";
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) {
-      ADD_FAILURE() << "cannot run " << cmd;
-      return out;
-    }
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, p) != nullptr) {
-      out += buf;
-    }
-    EXPECT_EQ(::pclose(p), 0) << cmd;
-    return out;
+    return test::local_services(verb, dir_, {{"EMPORIUM_TEST_SERVICES", "redis"},
+                                     {"EMPORIUM_TEST_REDIS_PORT", std::to_string(port_)}});
   }
 
   std::filesystem::path script_;

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -46,20 +45,8 @@ class PrivatePostgres {
     std::filesystem::remove_all(dir_, ec);
   }
   std::string run(const std::string& verb) {
-    const auto script = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() /
-                        "scripts" / "local-services.sh";
-    const std::string cmd = "EMPORIUM_TEST_SERVICES=postgres EMPORIUM_TEST_PG_PORT=" + port_ + " '" +
-                            script.string() + "' " + verb + " '" + dir_.string() + "' 2>/dev/null";
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    char buf[512];
-    while (p != nullptr && std::fgets(buf, sizeof buf, p) != nullptr) {
-      out += buf;
-    }
-    if (p != nullptr) {
-      ::pclose(p);
-    }
-    return out;
+    return local_services(verb, dir_, {{"EMPORIUM_TEST_SERVICES", "postgres"},
+                                       {"EMPORIUM_TEST_PG_PORT", port_}});
   }
   const std::string& url() const { return url_; }
 

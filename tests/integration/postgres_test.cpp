@@ -25,6 +25,7 @@
 
 #include "db/db.hpp"
 #include "db/migrate.hpp"
+#include "support.hpp"
 
 namespace emporium::db {
 namespace {
@@ -60,14 +61,6 @@ std::string unique_name(const std::string& prefix) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%08x", rd());
   return prefix + "_" + std::to_string(::getpid()) + "_" + std::to_string(++counter) + "_" + buf;
-}
-
-std::filesystem::path repo_root() {
-  if (const auto root = env("EMPORIUM_SOURCE_DIR"); !root.empty()) {
-    return root;
-  }
-  // tests/integration/postgres_test.cpp -> the repository root
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
 }
 
 const char* const kMissingEnv =
@@ -500,7 +493,7 @@ class PostgresRestart : public ::testing::Test {
   void SetUp() override {
     const auto base = env("EMPORIUM_TEST_SERVICES_DIR");
     ASSERT_FALSE(base.empty()) << "EMPORIUM_TEST_SERVICES_DIR" << kMissingEnv;
-    script_ = repo_root() / "scripts" / "local-services.sh";
+    script_ = test::repo_root() / "scripts" / "local-services.sh";
     ASSERT_TRUE(std::filesystem::exists(script_))
         << script_ << " not found; set EMPORIUM_SOURCE_DIR to the repository";
     dir_ = std::filesystem::path(base) / unique_name("restart");
@@ -522,21 +515,7 @@ class PostgresRestart : public ::testing::Test {
 
   // Runs the script with this test's port; returns its stdout.
   std::string services(const std::string& verb) {
-    const std::string cmd = "EMPORIUM_TEST_PG_PORT=" + std::to_string(port_) + " '" +
-                            script_.string() + "' " + verb + " '" + dir_.string() + "'";
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) {
-      ADD_FAILURE() << "cannot run " << cmd;
-      return out;
-    }
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, p) != nullptr) {
-      out += buf;
-    }
-    const int status = ::pclose(p);
-    EXPECT_EQ(status, 0) << cmd;
-    return out;
+    return test::local_services(verb, dir_, {{"EMPORIUM_TEST_PG_PORT", std::to_string(port_)}});
   }
 
   std::filesystem::path script_;

@@ -11,7 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <boost/json.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -344,6 +347,36 @@ bool InProcessServer::wait_stopped(std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return stopped_.load();
+}
+
+std::filesystem::path repo_root() {
+  if (const char* root = std::getenv("EMPORIUM_SOURCE_DIR"); root != nullptr && *root != '\0') {
+    return root;
+  }
+  // tests/integration/support.cpp -> the repository root
+  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+}
+
+std::string local_services(const std::string& verb, const std::filesystem::path& dir,
+                           const std::map<std::string, std::string>& env) {
+  const auto script = repo_root() / "scripts" / "local-services.sh";
+  std::string cmd;
+  for (const auto& [k, v] : env) {
+    cmd += k + "=" + v + " ";
+  }
+  cmd += "'" + script.string() + "' " + verb + " '" + dir.string() + "'";
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) {
+    ADD_FAILURE() << "cannot run " << cmd;
+    return out;
+  }
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) {
+    out += buf;
+  }
+  EXPECT_EQ(::pclose(p), 0) << cmd;
+  return out;
 }
 
 std::string temp_dir() {

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -104,6 +105,15 @@ class InProcessServer {
   std::atomic<bool> stopped_{false};
   std::thread thread_;
 };
+
+// The repository: EMPORIUM_SOURCE_DIR if set, else where this file lives.
+std::filesystem::path repo_root();
+
+// Runs `scripts/local-services.sh VERB DIR` with `env` set (which servers,
+// which ports) and returns its stdout, the `export NAME=value` lines. A
+// failure to run it or a non-zero exit is recorded as a test failure.
+std::string local_services(const std::string& verb, const std::filesystem::path& dir,
+                           const std::map<std::string, std::string>& env);
 
 // Writes `text` to a new temporary file and returns its path.
 std::string temp_file(const std::string& text, const std::string& suffix = "");
