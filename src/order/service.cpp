@@ -66,6 +66,31 @@ constexpr std::int64_t kInlineGrace = 2;
 // before its reservation is given back.
 constexpr std::int64_t kReservationGrace = 60;
 
+json::object item_json(const std::string& product_id, const std::string& name,
+                       std::int64_t quantity, std::int64_t price_cents) {
+  return json::object{{"productId", product_id},
+                      {"productName", name},
+                      {"quantity", quantity},
+                      {"price", http::money(price_cents)},
+                      {"subtotal", http::money(price_cents * quantity)}};
+}
+
+// An order as the API shows it.
+json::object order_json(const std::string& id, const std::string& user_id, json::array items,
+                        std::int64_t total_cents, const std::string& currency,
+                        const std::string& status, json::value address,
+                        const std::string& created_at, const std::string& updated_at) {
+  return json::object{{"id", id},
+                      {"userId", user_id},
+                      {"items", std::move(items)},
+                      {"total", http::money(total_cents)},
+                      {"currency", currency},
+                      {"status", status},
+                      {"shippingAddress", std::move(address)},
+                      {"createdAt", created_at},
+                      {"updatedAt", updated_at}};
+}
+
 struct Task {
   std::string id;
   std::string kind;
@@ -124,21 +149,10 @@ class OrderService final : public Service {
   json::object render(db::Connection& c, const db::Row& r) {
     json::array items;
     for (const auto& i : c.exec(kItems, {r.text(0)}).rows) {
-      items.push_back(json::object{{"productId", i.text(0)},
-                                   {"productName", i.text(1)},
-                                   {"quantity", i.integer(2)},
-                                   {"price", http::money(i.integer(3))},
-                                   {"subtotal", http::money(i.integer(3) * i.integer(2))}});
+      items.push_back(item_json(i.text(0), i.text(1), i.integer(2), i.integer(3)));
     }
-    return json::object{{"id", r.text(0)},
-                        {"userId", r.text(1)},
-                        {"items", std::move(items)},
-                        {"total", http::money(r.integer(3))},
-                        {"currency", r.text(4)},
-                        {"status", r.text(2)},
-                        {"shippingAddress", json::parse(r.text(5))},
-                        {"createdAt", r.text(6)},
-                        {"updatedAt", r.text(7)}};
+    return order_json(r.text(0), r.text(1), std::move(items), r.integer(3), r.text(4), r.text(2),
+                      json::parse(r.text(5)), r.text(6), r.text(7));
   }
 
   // ---- placing ---------------------------------------------------------------
@@ -284,21 +298,10 @@ class OrderService final : public Service {
     // fail and turn a placed order into an error answer.
     json::array items;
     for (const auto& l : lines) {
-      items.push_back(json::object{{"productId", l.product_id},
-                                   {"productName", l.name},
-                                   {"quantity", l.quantity},
-                                   {"price", http::money(l.price_cents)},
-                                   {"subtotal", http::money(l.price_cents * l.quantity)}});
+      items.push_back(item_json(l.product_id, l.name, l.quantity, l.price_cents));
     }
-    const json::object order{{"id", order_id},
-                             {"userId", *user_id},
-                             {"items", std::move(items)},
-                             {"total", http::money(total)},
-                             {"currency", currency},
-                             {"status", "pending"},
-                             {"shippingAddress", address},
-                             {"createdAt", now},
-                             {"updatedAt", now}};
+    const auto order = order_json(order_id, *user_id, std::move(items), total, currency, "pending",
+                                  address, now, now);
     auto res = http::json_response(201, order);
     res.headers.set("Location", "/api/orders/" + order_id);
     return res;
