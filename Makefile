@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build run test bench fmt fmt-check clean
+.PHONY: all deps build run test image bench fmt fmt-check clean
 
 all: build
 
@@ -22,6 +22,11 @@ run: deps build
 # Runs every test: installs packages, builds, then ctest.
 test: deps build
 	scripts/test.sh $(BUILD)
+
+# The container image every service runs from (podman, FROM scratch):
+# localhost/emporium:<version> and localhost/emporium:local.
+image: deps build
+	scripts/image.sh $(BUILD)
 
 # Load measurements side by side with nginx on this machine (not tests).
 bench: deps build
