@@ -20,8 +20,8 @@ namespace emporium {
 
 namespace {
 
-constexpr std::string_view kDevelopmentSecret = "emporium-development-secret-do-not-use-in-production";
-
+constexpr std::string_view kDevelopmentSecret =
+    "emporium-development-secret-do-not-use-in-production";
 
 http::ClientOptions upstream_options(const config::Config& config, std::string_view name) {
   http::ClientOptions o;
@@ -54,12 +54,13 @@ std::vector<std::string> selected_services(const config::Config& config) {
     return out;
   }
   for (auto& name : config::split_list(value)) {
-    const bool known = name == "gateway" ||
-                       std::any_of(service_modules().begin(), service_modules().end(),
-                                   [&](const ServiceModule& m) { return m.name == name; });
+    const bool known =
+        name == "gateway" || std::any_of(service_modules().begin(), service_modules().end(),
+                                         [&](const ServiceModule& m) { return m.name == name; });
     if (!known) {
-      throw config::ConfigError("invalid value for services: unknown service '" + name +
-                                "' (expected all, or a list of product, user, cart, order, notification, gateway)");
+      throw config::ConfigError(
+          "invalid value for services: unknown service '" + name +
+          "' (expected all, or a list of product, user, cart, order, notification, gateway)");
     }
     out.push_back(std::move(name));
   }
@@ -100,7 +101,8 @@ std::unique_ptr<db::Database> open_database(const config::Config& config, std::s
   if (url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0) {
     return db::open_postgres({.url = url, .pool_size = pool, .schema = std::string(name)});
   }
-  throw config::ConfigError("invalid value for database_url: must start with postgres:// or be empty");
+  throw config::ConfigError(
+      "invalid value for database_url: must start with postgres:// or be empty");
 }
 
 struct Services::State {
@@ -113,7 +115,9 @@ struct Services::State {
       publisher = std::move(bus);
     } else {
       amqp_url = amqp;
-      publisher = std::make_unique<bus::RabbitPublisher>(bus::RabbitOptions{.url = amqp});
+      auto rabbit = std::make_unique<bus::RabbitPublisher>(bus::RabbitOptions{.url = amqp});
+      rabbit_publisher = rabbit.get();
+      publisher = std::move(rabbit);
     }
   }
 
@@ -137,7 +141,8 @@ struct Services::State {
       return;
     }
     consumers.push_back(std::make_unique<bus::RabbitConsumer>(
-        bus::ConsumerOptions{.url = amqp_url, .queue = std::move(queue), .bindings = std::move(patterns)},
+        bus::ConsumerOptions{
+            .url = amqp_url, .queue = std::move(queue), .bindings = std::move(patterns)},
         std::move(handler), bus_metrics));
   }
 
@@ -149,7 +154,8 @@ struct Services::State {
   bus::Metrics bus_metrics;
   std::string amqp_url;
   std::unique_ptr<bus::Publisher> publisher;
-  bus::LocalBus* local_bus = nullptr;  // the publisher, in the in-process shape
+  bus::LocalBus* local_bus = nullptr;                // the publisher, in the in-process shape
+  bus::RabbitPublisher* rabbit_publisher = nullptr;  // the publisher, over RabbitMQ
   std::vector<std::unique_ptr<bus::OutboxRelay>> relays;
   // A service's outbox and its relay (set once every module is mounted).
   struct Outbox {
@@ -207,14 +213,36 @@ Services::Services(const config::Config& config, obs::Registry& metrics, http::R
         }
       };
     }
-    ServiceContext ctx{config,    database,  routes,         metrics,
-                       readiness, st.tokens, upstream,       std::move(events_written),
+    ServiceContext ctx{config,
+                       database,
+                       routes,
+                       metrics,
+                       readiness,
+                       st.tokens,
+                       upstream,
+                       std::move(events_written),
                        [&st](std::string q, std::vector<std::string> p, bus::Handler h) {
                          st.subscribe(std::move(q), std::move(p), std::move(h));
                        }};
     st.services.push_back(module.mount(ctx));
     obs::info("service started", {{"service", module.name},
                                   {"migrations_applied", static_cast<std::int64_t>(applied)}});
+  }
+  if (st.rabbit_publisher != nullptr && (!st.outboxes.empty() || !st.consumers.empty())) {
+    // Reported, not required: with the outbox, changes are accepted while the
+    // broker is away and their events go out when it is back, so a broker
+    // outage must not take every pod out of its Service.
+    readiness.add_check(
+        "amqp",
+        [&st] {
+          for (const auto& c : st.consumers) {
+            if (!c->connected()) {
+              return false;
+            }
+          }
+          return st.rabbit_publisher->reachable(std::chrono::milliseconds(500));
+        },
+        false);
   }
   for (auto& outbox : st.outboxes) {
     outbox.relay = st.relays
@@ -253,8 +281,9 @@ Services::Services(const config::Config& config, obs::Registry& metrics, http::R
   if (!all && is_local("gateway")) {
     std::map<std::string, std::unique_ptr<http::Client>> clients;
     for (const auto& module : service_modules()) {
-      clients.emplace(std::string(module.name),
-                      std::make_unique<http::Client>(upstream_options(config, module.name), &metrics));
+      clients.emplace(
+          std::string(module.name),
+          std::make_unique<http::Client>(upstream_options(config, module.name), &metrics));
     }
     st.edge = std::make_unique<gateway::Gateway>(listener, st.tokens, std::move(clients));
     obs::info("service started", {{"service", "gateway"}});

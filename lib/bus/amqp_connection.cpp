@@ -126,6 +126,19 @@ std::string property(const amqp_basic_properties_t& props, amqp_flags_t flag,
   return (props._flags & flag) != 0 ? text(value) : std::string();
 }
 
+bool tcp_reachable(const AmqpUrl& url, std::chrono::milliseconds timeout) {
+  amqp_connection_state_t conn = amqp_new_connection();
+  if (conn == nullptr) {
+    return false;
+  }
+  amqp_socket_t* socket = amqp_tcp_socket_new(conn);
+  timeval tv = to_timeval(timeout);
+  const bool ok = socket != nullptr && amqp_socket_open_noblock(socket, url.host.c_str(), url.port,
+                                                                &tv) == AMQP_STATUS_OK;
+  amqp_destroy_connection(conn);  // closes the socket
+  return ok;
+}
+
 AmqpConnection::AmqpConnection(const AmqpUrl& url, std::chrono::milliseconds timeout, int heartbeat,
                                const std::string& name)
     : where_(url.redacted) {

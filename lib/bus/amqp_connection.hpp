@@ -35,6 +35,10 @@ struct Header {
   std::variant<std::int64_t, std::string> value;
 };
 
+// True when a TCP connection to the broker opens within `timeout` (closed at
+// once, before any AMQP handshake).
+bool tcp_reachable(const AmqpUrl& url, std::chrono::milliseconds timeout);
+
 // A persistent message to publish.
 struct Message {
   std::string_view exchange{};

@@ -1,5 +1,7 @@
 #include "bus/publisher.hpp"
 
+#include <atomic>
+
 #include "bus/amqp_connection.hpp"
 #include "core/error.hpp"
 #include "obs/log.hpp"
@@ -11,6 +13,8 @@ struct RabbitPublisher::Impl {
   detail::AmqpUrl url;
   std::mutex mutex;
   std::unique_ptr<detail::AmqpConnection> conn;
+  // The outcome of the last connect or publish: false after a failure.
+  std::atomic<bool> last_ok{true};
 
   // Caller holds the mutex.
   void ensure_connected() {
@@ -37,7 +41,17 @@ RabbitPublisher::~RabbitPublisher() = default;
 
 void RabbitPublisher::connect() {
   std::lock_guard lock(impl_->mutex);
-  impl_->ensure_connected();
+  try {
+    impl_->ensure_connected();
+  } catch (const core::Error&) {
+    impl_->last_ok = false;
+    throw;
+  }
+  impl_->last_ok = true;
+}
+
+bool RabbitPublisher::reachable(std::chrono::milliseconds timeout) const {
+  return impl_->last_ok.load() && detail::tcp_reachable(impl_->url, timeout);
 }
 
 void RabbitPublisher::publish(const Event& event) {
@@ -59,10 +73,12 @@ void RabbitPublisher::publish(const Event& event) {
     try {
       impl_->ensure_connected();
       impl_->conn->publish(m, deadline);
+      impl_->last_ok = true;
       return;
     } catch (const core::Error& e) {
       impl_->conn.reset();
       if (!(reused && attempt == 0 && !e.timeout() && detail::Clock::now() < deadline)) {
+        impl_->last_ok = false;
         throw;
       }
     }

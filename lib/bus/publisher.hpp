@@ -67,6 +67,11 @@ class RabbitPublisher final : public Publisher {
   // readiness check. Throws core::Error (transient) on failure.
   void connect();
 
+  // For readiness checks, without waiting on a publish in progress: false
+  // when the broker refuses a TCP connection within `timeout` or the last
+  // attempt to connect or publish failed (until one succeeds again).
+  bool reachable(std::chrono::milliseconds timeout) const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

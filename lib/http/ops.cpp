@@ -4,9 +4,9 @@
 
 namespace emporium::http {
 
-void Readiness::add_check(std::string name, Check check) {
+void Readiness::add_check(std::string name, Check check, bool required) {
   std::lock_guard lock(mutex_);
-  checks_.emplace_back(std::move(name), std::move(check));
+  checks_.push_back(Entry{std::move(name), std::move(check), required});
 }
 
 Readiness::Report Readiness::evaluate() const {
@@ -17,18 +17,24 @@ Readiness::Report Readiness::evaluate() const {
     return r;
   }
   std::lock_guard lock(mutex_);
-  for (const auto& [name, check] : checks_) {
-    const bool ok = check();
-    r.ready = r.ready && ok;
-    r.checks.emplace_back(name, ok);
+  for (const auto& e : checks_) {
+    const bool ok = e.check();
+    if (!ok) {
+      if (e.required) {
+        r.ready = false;
+      } else {
+        r.degraded = true;
+      }
+    }
+    r.checks.emplace_back(e.name, ok);
   }
+  r.degraded = r.ready && r.degraded;
   return r;
 }
 
 void add_ops_routes(Router& router, const Readiness& readiness, const obs::Registry& metrics) {
   router.add(
-      "GET", "/healthz",
-      [](Request&) { return Response::json(200, R"({"status":"ok"})"); },
+      "GET", "/healthz", [](Request&) { return Response::json(200, R"({"status":"ok"})"); },
       RouteOptions{.blocking = false});
   router.add(
       "GET", "/readyz",
@@ -38,8 +44,8 @@ void add_ops_routes(Router& router, const Readiness& readiness, const obs::Regis
         for (const auto& [name, ok] : report.checks) {
           checks[name] = ok ? "ok" : "failing";
         }
-        boost::json::object body{{"status", report.ready ? "ready" : "not ready"},
-                                 {"checks", std::move(checks)}};
+        const char* status = !report.ready ? "not ready" : report.degraded ? "degraded" : "ready";
+        boost::json::object body{{"status", status}, {"checks", std::move(checks)}};
         return Response::json(report.ready ? 200 : 503, boost::json::serialize(body));
       },
       RouteOptions{.blocking = true});

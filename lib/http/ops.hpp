@@ -12,19 +12,23 @@
 namespace emporium::http {
 
 // Whether this process should receive traffic: false once shutdown begins or
-// while any registered dependency check fails.
+// while any required dependency check fails. A check that is not required
+// (a dependency the process keeps working without, e.g. the message broker
+// behind a transactional outbox) is reported but leaves the process ready:
+// /readyz then answers 200 with status "degraded".
 class Readiness {
  public:
   using Check = std::function<bool()>;
 
   // Adds a named dependency check (e.g. "database"); it must return quickly
   // and must not throw.
-  void add_check(std::string name, Check check);
+  void add_check(std::string name, Check check, bool required = true);
   void begin_shutdown() noexcept { shutting_down_.store(true); }
   bool shutting_down() const noexcept { return shutting_down_.load(); }
 
   struct Report {
     bool ready = true;
+    bool degraded = false;  // ready, but a check that is not required fails
     std::vector<std::pair<std::string, bool>> checks;
   };
   Report evaluate() const;
@@ -32,11 +36,17 @@ class Readiness {
  private:
   std::atomic<bool> shutting_down_{false};
   mutable std::mutex mutex_;
-  std::vector<std::pair<std::string, Check>> checks_;
+  struct Entry {
+    std::string name;
+    Check check;
+    bool required;
+  };
+  std::vector<Entry> checks_;
 };
 
 // Registers GET /healthz (alive: 200 while the process serves), GET /readyz
-// (200 when ready, else 503 with the failing checks) and GET /metrics
+// (200 when ready, status "ready" or "degraded"; else 503 "not ready"; the
+// body names every check as "ok" or "failing") and GET /metrics
 // (Prometheus text format 0.0.4).
 void add_ops_routes(Router& router, const Readiness& readiness, const obs::Registry& metrics);
 
