@@ -1,16 +1,19 @@
 // Faults of the data plane, with real servers on loopback: the shop keeps its
-// promises when PostgreSQL goes away under load and comes back.
+// promises when PostgreSQL goes away under load and comes back, when RabbitMQ
+// is down while orders are placed, and when the order service dies between
+// committing an order and publishing (or confirming) its event.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <mutex>
+#include <random>
 #include <thread>
 
-#include <map>
-#include <random>
-
 #include "core/ids.hpp"
+#include "mailbox.hpp"
+#include "proxy.hpp"
 #include "shop.hpp"
 
 namespace emporium::test {
@@ -19,45 +22,54 @@ namespace {
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
-// A PostgreSQL server of this test's own (scripts/local-services.sh in a
-// directory under EMPORIUM_TEST_SERVICES_DIR), so stopping it disturbs no
-// other test.
-class PrivatePostgres {
+// A server of this test's own (scripts/local-services.sh in a directory
+// under EMPORIUM_TEST_SERVICES_DIR, on ports picked at random), so stopping
+// it disturbs no other test. `ports` are the port variables the script reads
+// for it; `url_var` the variable whose export is its URL.
+class PrivateServer {
  public:
-  PrivatePostgres() {
+  PrivateServer(std::string service, const std::vector<std::string>& port_vars, std::string url_var)
+      : service_(std::move(service)) {
     const char* base = std::getenv("EMPORIUM_TEST_SERVICES_DIR");
     if (base == nullptr || *base == '\0') {
-      throw std::runtime_error("EMPORIUM_TEST_SERVICES_DIR is not set: run the suite via make test");
+      throw std::runtime_error(
+          "EMPORIUM_TEST_SERVICES_DIR is not set: run the suite via make test");
     }
-    dir_ = std::filesystem::path(base) / ("faults-" + core::new_id().substr(0, 8));
-    port_ = std::to_string(20000 + (std::random_device{}() % 20000));
+    dir_ = std::filesystem::path(base) / (service_ + "-" + core::new_id().substr(0, 8));
+    const auto first = 20000 + (std::random_device{}() % 20000);
+    for (std::size_t i = 0; i < port_vars.size(); ++i) {
+      env_[port_vars[i]] = std::to_string(first + i);
+    }
+    env_["EMPORIUM_TEST_SERVICES"] = service_;
     const auto out = run("start");
-    const std::string key = "export EMPORIUM_TEST_DATABASE_URL=";
+    const std::string key = "export " + url_var + "=";
     const auto at = out.find(key);
     if (at == std::string::npos) {
       throw std::runtime_error("local-services.sh start printed: " + out);
     }
     url_ = out.substr(at + key.size(), out.find('\n', at) - at - key.size());
   }
-  ~PrivatePostgres() {
+  ~PrivateServer() {
     run("stop");
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
-  std::string run(const std::string& verb) {
-    return local_services(verb, dir_, {{"EMPORIUM_TEST_SERVICES", "postgres"},
-                                       {"EMPORIUM_TEST_PG_PORT", port_}});
-  }
+  PrivateServer(const PrivateServer&) = delete;
+  PrivateServer& operator=(const PrivateServer&) = delete;
+
+  std::string run(const std::string& verb) { return local_services(verb, dir_, env_); }
   const std::string& url() const { return url_; }
+  std::uint16_t port() const { return port_of(url_); }
 
  private:
+  std::string service_;
   std::filesystem::path dir_;
-  std::string port_;
+  std::map<std::string, std::string> env_;
   std::string url_;
 };
 
 TEST(Faults, PostgresRestartUnderLoadFailsFastRecoversAndLosesNoOrder) {
-  PrivatePostgres pg;
+  PrivateServer pg("postgres", {"EMPORIUM_TEST_PG_PORT"}, "EMPORIUM_TEST_DATABASE_URL");
   AllInOneShop shop(Storage::postgres_on(pg.url()));
   const auto id = shop.create_product("Resilient", 3, 1'000'000);
   std::vector<Customer> buyers;
@@ -66,8 +78,8 @@ TEST(Faults, PostgresRestartUnderLoadFailsFastRecoversAndLosesNoOrder) {
   }
 
   std::mutex mutex;
-  std::vector<std::string> accepted;      // ids of orders answered 201
-  std::map<int, int> statuses;            // status -> count
+  std::vector<std::string> accepted;       // ids of orders answered 201
+  std::map<int, int> statuses;             // status -> count
   std::vector<std::string> slow_failures;  // failures that took too long
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
@@ -90,9 +102,10 @@ TEST(Faults, PostgresRestartUnderLoadFailsFastRecoversAndLosesNoOrder) {
         if (r.status == 201) {
           accepted.emplace_back(r.obj().at("id").as_string());
         } else if (r.status >= 500 && took > 3s) {
-          slow_failures.push_back(std::to_string(r.status) + " after " +
-                                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()) +
-                                  " ms");
+          slow_failures.push_back(
+              std::to_string(r.status) + " after " +
+              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()) +
+              " ms");
         }
         if (r.status == 503) {
           EXPECT_EQ(r.headers.get("Content-Type"), "application/problem+json");
@@ -118,8 +131,9 @@ TEST(Faults, PostgresRestartUnderLoadFailsFastRecoversAndLosesNoOrder) {
     t.join();
   }
   EXPECT_TRUE(recovered) << "the shop did not recover after PostgreSQL came back";
-  EXPECT_TRUE(slow_failures.empty()) << slow_failures.size() << " slow failures, first: "
-                                     << (slow_failures.empty() ? "" : slow_failures.front());
+  EXPECT_TRUE(slow_failures.empty())
+      << slow_failures.size()
+      << " slow failures, first: " << (slow_failures.empty() ? "" : slow_failures.front());
   EXPECT_EQ(statuses[500], 0) << "500s during the outage";
   EXPECT_EQ(statuses[0], 0) << "requests left without an answer";
   EXPECT_GT(statuses[503] + statuses[504], 0) << "the outage was not observed";
@@ -137,7 +151,8 @@ TEST(Faults, PostgresRestartUnderLoadFailsFastRecoversAndLosesNoOrder) {
   // more stored orders than 201 answers, never fewer.
   EXPECT_GE(total, static_cast<std::int64_t>(accepted.size()));
   for (int page = 1; page <= (total + 99) / 100; ++page) {
-    auto list = shop.call("GET", "/api/orders?limit=100&page=" + std::to_string(page), {}, shop.admin_token());
+    auto list = shop.call("GET", "/api/orders?limit=100&page=" + std::to_string(page), {},
+                          shop.admin_token());
     for (const auto& o : list.obj().at("orders").as_array()) {
       if (o.as_object().at("status").as_string() != "cancelled") {
         sold += o.as_object().at("items").as_array()[0].as_object().at("quantity").as_int64();
@@ -152,6 +167,198 @@ TEST(Faults, PostgresRestartUnderLoadFailsFastRecoversAndLosesNoOrder) {
     report += std::to_string(status) + ":" + std::to_string(count) + " ";
   }
   std::printf("statuses during the run: %s\n", report.c_str());
+}
+
+// RabbitMQ of this test's own: AMQP, Erlang distribution and epmd ports.
+std::unique_ptr<PrivateServer> private_rabbitmq() {
+  return std::make_unique<PrivateServer>(
+      "rabbitmq",
+      std::vector<std::string>{"EMPORIUM_TEST_AMQP_PORT", "EMPORIUM_TEST_AMQP_DIST_PORT",
+                               "EMPORIUM_TEST_EPMD_PORT"},
+      "EMPORIUM_TEST_AMQP_URL");
+}
+
+// GET /readyz of one service: its status field ("ready", "degraded", ...).
+std::string readiness(std::uint16_t port) {
+  auto res = request("GET", port, "/readyz");
+  if (!res) {
+    return "no answer";
+  }
+  try {
+    return std::string(boost::json::parse(res->body).at("status").as_string());
+  } catch (const std::exception&) {
+    return "unparsable: " + res->body;
+  }
+}
+
+const std::string kOrderBacklog = R"(emporium_outbox_backlog{outbox="order"})";
+const std::string kOrderPlacedDuplicates =
+    R"(emporium_emails_duplicates_total{kind="order_placed"})";
+
+std::size_t confirmations(const Maildev& maildev, const std::string& address) {
+  return with_subject(maildev.to(address), "is confirmed").size();
+}
+
+// A registered customer with 2 lamps (stock 10) in the cart whose welcome
+// email has arrived: the events pipeline works end to end.
+struct Buyer {
+  Customer customer;
+  std::string lamp;
+  std::string address;
+};
+
+Buyer ready_buyer(Shop& shop, const Maildev& maildev) {
+  Buyer b;
+  b.address = unique_address("ann");
+  b.customer = shop.register_and_login(b.address);
+  b.lamp = shop.create_product("Journey Lamp", 24.99, 10);
+  EXPECT_EQ(shop.add_to_cart(b.customer, b.lamp, 2).status, 201);
+  EXPECT_EQ(with_subject(maildev.wait(b.address, 1), "Welcome").size(), 1u)
+      << "the welcome email did not arrive: the events pipeline is not working";
+  return b;
+}
+
+// RabbitMQ stopped: an order is still accepted (its event waits in the
+// outbox), readiness says "degraded" but keeps the service in rotation; once
+// the broker is back the confirmation email arrives, exactly once.
+TEST(Faults, RabbitMqDownAnOrderIsAcceptedAndItsEmailArrivesOnceItIsBack) {
+  auto rabbit = private_rabbitmq();
+  Maildev maildev;
+  SplitShop shop(
+      nullptr, Storage{},
+      {"--amqp-url=" + rabbit->url(), "--smtp-url=" + required_env("EMPORIUM_TEST_SMTP_URL")});
+  ASSERT_TRUE(shop.process("notification").wait_for_line("RabbitMQ consumer subscribed", 20s));
+  const auto b = ready_buyer(shop, maildev);
+  const auto order_port = shop.service_port("order");
+  EXPECT_EQ(readiness(order_port), "ready");
+
+  rabbit->run("stop");
+  EXPECT_TRUE(eventually([&] { return readiness(order_port) == "degraded"; }, 10s))
+      << readiness(order_port);
+  EXPECT_EQ(request("GET", order_port, "/readyz")->status, 200);
+  EXPECT_TRUE(
+      eventually([&] { return readiness(shop.service_port("notification")) == "degraded"; }, 10s));
+
+  auto order = shop.place_order(b.customer);
+  ASSERT_EQ(order.status, 201) << order.raw;
+  EXPECT_EQ(shop.stock_of(b.lamp), 8);
+  EXPECT_EQ(shop.call("GET", "/api/cart/" + b.customer.id, {}, b.customer.token)
+                .obj()
+                .at("items")
+                .as_array()
+                .size(),
+            0u);
+  // The event waits, unsent, in the order service's outbox.
+  EXPECT_TRUE(eventually([&] { return metric(order_port, kOrderBacklog) == 1; }, 10s))
+      << metric(order_port, kOrderBacklog);
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(confirmations(maildev, b.address), 0u);
+
+  rabbit->run("start");
+  EXPECT_EQ(with_subject(maildev.wait(b.address, 2, 90s), "is confirmed").size(), 1u);
+  EXPECT_TRUE(eventually([&] { return metric(order_port, kOrderBacklog) == 0; }, 30s));
+  EXPECT_TRUE(eventually([&] { return readiness(order_port) == "ready"; }, 30s))
+      << readiness(order_port);
+  // Nothing more comes: one email for one order.
+  std::this_thread::sleep_for(2s);
+  const auto mails = maildev.to(b.address);
+  EXPECT_EQ(mails.size(), 2u);
+  const auto confirmed = with_subject(mails, "is confirmed");
+  ASSERT_EQ(confirmed.size(), 1u);
+  EXPECT_NE(text_of(confirmed[0], "subject")
+                .find(std::string(order.obj().at("id").as_string()).substr(0, 8)),
+            std::string::npos);
+  EXPECT_EQ(metric(shop.service_port("notification"), kOrderPlacedDuplicates), 0);
+}
+
+// The order service is killed (SIGKILL) right after committing an order,
+// before its event reached the broker (the way there stalls): after a restart
+// the event is published from the outbox and exactly one email arrives.
+TEST(Faults, OrderServiceKilledAfterCommitPublishesOnRestartAndOneEmailArrives) {
+  auto rabbit = private_rabbitmq();
+  TcpProxy stalled(rabbit->port());
+  stalled.set_mode(TcpProxy::Mode::hold);
+  stalled.open();
+  const std::string direct = "--amqp-url=" + rabbit->url();
+  Maildev maildev;
+  SplitShop shop(
+      nullptr, Storage{}, {"--smtp-url=" + required_env("EMPORIUM_TEST_SMTP_URL")},
+      {{"product", {direct}},
+       {"user", {direct}},
+       {"notification", {direct}},
+       {"order", {"--amqp-url=amqp://guest:guest@127.0.0.1:" + std::to_string(stalled.port())}}});
+  ASSERT_TRUE(shop.process("notification").wait_for_line("RabbitMQ consumer subscribed", 20s));
+  const auto b = ready_buyer(shop, maildev);
+
+  auto order = shop.place_order(b.customer);
+  ASSERT_EQ(order.status, 201) << order.raw;
+  shop.kill("order");
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(confirmations(maildev, b.address), 0u);
+
+  shop.restart("order", std::vector<std::string>{direct});
+  EXPECT_EQ(with_subject(maildev.wait(b.address, 2, 60s), "is confirmed").size(), 1u);
+  EXPECT_TRUE(
+      eventually([&] { return metric(shop.service_port("order"), kOrderBacklog) == 0; }, 30s));
+  // The order itself survived the kill, and nothing more comes.
+  const std::string id(order.obj().at("id").as_string());
+  EXPECT_EQ(shop.call("GET", "/api/orders/" + id, {}, b.customer.token).status, 200);
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(maildev.to(b.address).size(), 2u);
+  EXPECT_EQ(confirmations(maildev, b.address), 1u);
+}
+
+// Killed after the broker took the event but before the confirmation reached
+// the order service (so the row is still unsent): after a restart the event
+// is published again; the notification service sees it twice and sends one
+// email.
+TEST(Faults, OrderServiceKilledBeforeThePublishWasConfirmedSendsOneEmail) {
+  auto rabbit = private_rabbitmq();
+  TcpProxy link(rabbit->port());
+  link.open();
+  const std::string direct = "--amqp-url=" + rabbit->url();
+  Maildev maildev;
+  SplitShop shop(
+      nullptr, Storage{}, {"--smtp-url=" + required_env("EMPORIUM_TEST_SMTP_URL")},
+      {{"product", {direct}},
+       {"user", {direct}},
+       {"notification", {direct}},
+       {"order", {"--amqp-url=amqp://guest:guest@127.0.0.1:" + std::to_string(link.port())}}});
+  ASSERT_TRUE(shop.process("notification").wait_for_line("RabbitMQ consumer subscribed", 20s));
+  const auto b = ready_buyer(shop, maildev);
+  // A first order over the working link: the order service's publisher is
+  // connected when the link starts dropping the broker's replies.
+  ASSERT_EQ(shop.place_order(b.customer).status, 201);
+  ASSERT_EQ(with_subject(maildev.wait(b.address, 2), "is confirmed").size(), 1u);
+  const auto order_port = shop.service_port("order");
+  ASSERT_TRUE(eventually([&] { return metric(order_port, kOrderBacklog) == 0; }, 10s));
+
+  link.set_mode(TcpProxy::Mode::drop_replies);
+  const auto added = shop.add_to_cart(b.customer, b.lamp, 1).status;
+  ASSERT_TRUE(added == 200 || added == 201) << added;
+  auto second = shop.place_order(b.customer);
+  ASSERT_EQ(second.status, 201) << second.raw;
+  // The broker delivered it (the email is there), the confirmation is lost.
+  ASSERT_EQ(with_subject(maildev.wait(b.address, 3, 10s), "is confirmed").size(), 2u);
+  // Not confirmed, so not counted as published (nor marked sent).
+  EXPECT_EQ(
+      metric(order_port, R"(emporium_outbox_published_total{outbox="order",type="order.placed"})"),
+      1);
+  shop.kill("order");
+
+  shop.restart("order", std::vector<std::string>{direct});
+  const auto notification_port = shop.service_port("notification");
+  EXPECT_TRUE(
+      eventually([&] { return metric(notification_port, kOrderPlacedDuplicates) == 1; }, 60s))
+      << "duplicates seen: " << metric(notification_port, kOrderPlacedDuplicates);
+  EXPECT_TRUE(
+      eventually([&] { return metric(shop.service_port("order"), kOrderBacklog) == 0; }, 30s));
+  std::this_thread::sleep_for(2s);
+  const auto mails = maildev.to(b.address);
+  EXPECT_EQ(mails.size(), 3u);
+  EXPECT_EQ(with_subject(mails, "is confirmed").size(), 2u);
+  const std::string ref = std::string(second.obj().at("id").as_string()).substr(0, 8);
+  EXPECT_EQ(with_subject(mails, ref).size(), 1u);
 }
 
 }  // namespace

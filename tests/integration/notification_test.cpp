@@ -26,6 +26,8 @@
 #include "core/ids.hpp"
 #include "db/db.hpp"
 #include "mail/smtp.hpp"
+#include "mailbox.hpp"
+#include "proxy.hpp"
 #include "shop.hpp"
 
 namespace emporium::test {
@@ -35,109 +37,11 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-const char* const kMissingEnv =
-    " is not set. Start the test servers first:\n"
-    "  eval \"$(scripts/local-services.sh start /tmp/emporium-services)\"\n"
-    "(the test command does this; these tests never skip)";
-
 std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') {
-    throw std::runtime_error(std::string(name) + kMissingEnv);
-  }
-  return v;
+  return required_env(name);
 }
 
-std::uint16_t port_of(const std::string& url) {
-  return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
-}
-
-// An address no other test uses.
-std::string unique_address(const std::string& who) {
-  return who + "." + core::new_id().substr(0, 12) + "@example.com";
-}
-
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 20s) {
-  const auto end = Clock::now() + limit;
-  while (Clock::now() < end) {
-    if (done()) {
-      return true;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
-}
-
-std::string text_of(const json::object& mail, std::string_view key) {
-  const auto* v = mail.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
-// maildev's REST API.
-class Maildev {
- public:
-  Maildev() : port_(port_of(env("EMPORIUM_TEST_MAILDEV_URL"))) {}
-
-  // Every email maildev holds for `address`, oldest first.
-  std::vector<json::object> to(const std::string& address) const {
-    auto res = request("GET", port_, "/api/email");
-    if (!res || res->status != 200) {
-      throw std::runtime_error("maildev did not answer GET /api/email");
-    }
-    std::vector<json::object> out;
-    const auto all = json::parse(res->body);
-    for (const auto& m : all.as_array()) {
-      const auto& o = m.as_object();
-      const auto* to = o.if_contains("to");
-      if (to == nullptr || !to->is_array()) {
-        continue;
-      }
-      for (const auto& r : to->get_array()) {
-        if (r.is_object() && text_of(r.get_object(), "address") == address) {
-          out.push_back(o);
-          break;
-        }
-      }
-    }
-    return out;
-  }
-
-  // Waits until `address` has at least `n` emails; returns them all.
-  std::vector<json::object> wait(const std::string& address, std::size_t n,
-                                 std::chrono::milliseconds limit = 20s) const {
-    std::vector<json::object> mails;
-    eventually([&] { return (mails = to(address)).size() >= n; }, limit);
-    return mails;
-  }
-
- private:
-  std::uint16_t port_;
-};
-
-// The emails among `mails` whose subject contains `part`.
-std::vector<json::object> with_subject(const std::vector<json::object>& mails,
-                                       const std::string& part) {
-  std::vector<json::object> out;
-  for (const auto& m : mails) {
-    if (text_of(m, "subject").find(part) != std::string::npos) {
-      out.push_back(m);
-    }
-  }
-  return out;
-}
-
-// A series of the process's /metrics on `port` (e.g.
-// emporium_emails_sent_total{kind="welcome"}); 0 when absent.
-double metric(std::uint16_t port, const std::string& series) {
-  auto res = request("GET", port, "/metrics");
-  if (!res) {
-    return 0;
-  }
-  const auto at = res->body.find("\n" + series + " ");
-  return at == std::string::npos ? 0 : std::stod(res->body.substr(at + series.size() + 2));
-}
-
-const std::string kHandled = R"(emporium_bus_consumed_total{queue="notification"})";
+const std::string& kHandled = kNotificationsHandled;
 
 // Waits until the notification queue of the process on `port` has handled
 // `n` events; then every email they caused is with the mail server.
@@ -277,128 +181,12 @@ TEST_F(NotificationTest, AnEventDeliveredTwiceSendsOneEmail) {
   EXPECT_EQ(mails.size(), 2u);
 }
 
-// A TCP port on 127.0.0.1 that refuses connections until open(); from then on
-// it forwards each connection to `target`. Stands for a mail server that is
-// down and comes back.
-class SwitchableProxy {
- public:
-  explicit SwitchableProxy(std::uint16_t target) : target_(target) {
-    // Take a free port and let it go: until open(), connecting is refused.
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a = loopback(0);
-    socklen_t len = sizeof a;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      throw std::runtime_error("cannot reserve a port");
-    }
-    port_ = ntohs(a.sin_port);
-    ::close(fd);
-  }
-  ~SwitchableProxy() {
-    stop_ = true;
-    if (acceptor_.joinable()) {
-      acceptor_.join();
-    }
-    for (auto& t : pipes_) {
-      t.join();
-    }
-    if (listener_ >= 0) {
-      ::close(listener_);
-    }
-  }
-  SwitchableProxy(const SwitchableProxy&) = delete;
-  SwitchableProxy& operator=(const SwitchableProxy&) = delete;
-
-  std::uint16_t port() const { return port_; }
-
-  void open() {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    const int one = 1;
-    ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a = loopback(port_);
-    if (::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::listen(listener_, 16) != 0) {
-      throw std::runtime_error("cannot listen on the reserved port");
-    }
-    acceptor_ = std::thread([this] { accept_loop(); });
-  }
-
- private:
-  static sockaddr_in loopback(std::uint16_t port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    return a;
-  }
-
-  void accept_loop() {
-    while (!stop_) {
-      pollfd p{listener_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) {
-        continue;
-      }
-      const int client = ::accept(listener_, nullptr, nullptr);
-      if (client < 0) {
-        continue;
-      }
-      const int server = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a = loopback(target_);
-      if (::connect(server, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(client);
-        ::close(server);
-        continue;
-      }
-      pipes_.emplace_back([this, client, server] { pipe(client, server); });
-    }
-  }
-
-  void pipe(int a, int b) {
-    char buf[16384];
-    bool open = true;
-    while (open && !stop_) {
-      pollfd p[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
-      if (::poll(p, 2, 100) <= 0) {
-        continue;
-      }
-      for (int i = 0; i < 2 && open; ++i) {
-        if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
-          continue;
-        }
-        const auto n = ::read(p[i].fd, buf, sizeof buf);
-        if (n <= 0) {
-          open = false;
-          break;
-        }
-        const int to = i == 0 ? b : a;
-        for (ssize_t done = 0; done < n;) {
-          const auto w = ::write(to, buf + done, static_cast<std::size_t>(n - done));
-          if (w <= 0) {
-            open = false;
-            break;
-          }
-          done += w;
-        }
-      }
-    }
-    ::close(a);
-    ::close(b);
-  }
-
-  std::uint16_t target_;
-  std::uint16_t port_ = 0;
-  int listener_ = -1;
-  std::atomic<bool> stop_{false};
-  std::thread acceptor_;
-  std::vector<std::thread> pipes_;  // touched by the acceptor only, until it is joined
-};
-
 // The mail server is down: nothing is sent, the delivery is retried with
 // backoff; when the server is back, the email goes out once and nothing is
 // dead-lettered.
 TEST(Notification, MailServerDownIsRetriedAndTheEmailSentOnceItIsBack) {
   Maildev maildev;
-  SwitchableProxy smtp(port_of(env("EMPORIUM_TEST_SMTP_URL")));
+  TcpProxy smtp(port_of(env("EMPORIUM_TEST_SMTP_URL")));
   AllInOneShop shop(Storage{}, {"--smtp-url=smtp://127.0.0.1:" + std::to_string(smtp.port())});
   const auto address = unique_address("ann");
   shop.register_and_login(address);

@@ -15,10 +15,10 @@ namespace json = boost::json;
 namespace {
 
 std::vector<std::string> common_args(const std::string& data_dir) {
-  return {"--data-dir=" + data_dir,        "--jwt-secret=" + kTestSecret,
-          "--admin-email=" + kAdminEmail,  "--admin-password=" + kAdminPassword,
-          "--demo-catalog=false",          "--io-threads=2",
-          "--drain-timeout=2s",            "--task-interval=200ms",
+  return {"--data-dir=" + data_dir,       "--jwt-secret=" + kTestSecret,
+          "--admin-email=" + kAdminEmail, "--admin-password=" + kAdminPassword,
+          "--demo-catalog=false",         "--io-threads=2",
+          "--drain-timeout=2s",           "--task-interval=200ms",
           "--upstream-timeout=2s"};
 }
 
@@ -58,8 +58,9 @@ Reply Shop::call(const std::string& method, const std::string& target, const std
 }
 
 Customer Shop::register_and_login(const std::string& email, const std::string& password) {
-  auto reg = call("POST", "/api/users/register",
-                  json::serialize(json::object{{"email", email}, {"password", password}, {"name", "Test"}}));
+  auto reg = call(
+      "POST", "/api/users/register",
+      json::serialize(json::object{{"email", email}, {"password", password}, {"name", "Test"}}));
   if (reg.status != 201) {
     throw std::runtime_error("register failed: " + reg.raw);
   }
@@ -75,8 +76,9 @@ Customer Shop::register_and_login(const std::string& email, const std::string& p
 
 std::string Shop::admin_token() {
   if (admin_token_.empty()) {
-    auto login = call("POST", "/api/users/login",
-                      json::serialize(json::object{{"email", kAdminEmail}, {"password", kAdminPassword}}));
+    auto login =
+        call("POST", "/api/users/login",
+             json::serialize(json::object{{"email", kAdminEmail}, {"password", kAdminPassword}}));
     if (login.status != 200) {
       throw std::runtime_error("admin login failed: " + login.raw);
     }
@@ -166,7 +168,8 @@ Storage Storage::postgres_on(const std::string& base) {
   return s;
 }
 
-AllInOneShop::AllInOneShop(Storage storage, std::vector<std::string> extra_args) : dir_(temp_dir()) {
+AllInOneShop::AllInOneShop(Storage storage, std::vector<std::string> extra_args)
+    : dir_(temp_dir()) {
   auto args = common_args(dir_);
   const auto extra = storage.args();
   args.insert(args.end(), extra.begin(), extra.end());
@@ -177,47 +180,59 @@ AllInOneShop::AllInOneShop(Storage storage, std::vector<std::string> extra_args)
 }
 
 SplitShop::SplitShop(std::function<std::string(std::uint16_t)> cart_url_for_order, Storage storage,
-                     std::vector<std::string> extra_args)
-    : dir_(temp_dir()), storage_(std::move(storage)), extra_args_(std::move(extra_args)) {
+                     std::vector<std::string> extra_args, ServiceArgs service_args)
+    : dir_(temp_dir()),
+      storage_(std::move(storage)),
+      extra_args_(std::move(extra_args)),
+      service_args_(std::move(service_args)) {
   auto url = [](std::uint16_t p) { return "http://127.0.0.1:" + std::to_string(p); };
   procs_["product"] = start("product", {});
   procs_["user"] = start("user", {});
   procs_["cart"] = start("cart", {"--product-url=" + url(ports_["product"])});
   const std::string cart_url =
       cart_url_for_order ? cart_url_for_order(ports_["cart"]) : url(ports_["cart"]);
-  procs_["order"] = start("order", {"--product-url=" + url(ports_["product"]), "--cart-url=" + cart_url});
+  procs_["order"] =
+      start("order", {"--product-url=" + url(ports_["product"]), "--cart-url=" + cart_url});
   procs_["notification"] = start("notification", {"--user-url=" + url(ports_["user"])});
-  procs_["gateway"] = start("gateway", {"--product-url=" + url(ports_["product"]),
-                                        "--user-url=" + url(ports_["user"]),
-                                        "--cart-url=" + url(ports_["cart"]),
-                                        "--order-url=" + url(ports_["order"])});
+  procs_["gateway"] = start(
+      "gateway", {"--product-url=" + url(ports_["product"]), "--user-url=" + url(ports_["user"]),
+                  "--cart-url=" + url(ports_["cart"]), "--order-url=" + url(ports_["order"])});
   gateway_port_ = ports_["gateway"];
 }
 
 std::unique_ptr<Process> SplitShop::start(const std::string& name, std::vector<std::string> extra,
                                           std::uint16_t port) {
+  wiring_[name] = extra;
   auto args = common_args(dir_ + "/" + name);
   const auto storage = storage_.args();
   args.insert(args.end(), storage.begin(), storage.end());
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-  args.insert(args.begin(), {"serve", "--services=" + name,
-                             "--listen=127.0.0.1:" + std::to_string(port)});
+  if (const auto own = service_args_.find(name); own != service_args_.end()) {
+    args.insert(args.end(), own->second.begin(), own->second.end());
+  }
+  args.insert(args.begin(),
+              {"serve", "--services=" + name, "--listen=127.0.0.1:" + std::to_string(port)});
   args.insert(args.end(), extra.begin(), extra.end());
   auto p = std::make_unique<Process>(args);
   ports_[name] = p->wait_listening(std::chrono::seconds(20));
   return p;
 }
 
-std::uint16_t SplitShop::service_port(const std::string& name) const { return ports_.at(name); }
-
-void SplitShop::kill_cart() {
-  procs_["cart"]->signal(SIGKILL);
-  procs_["cart"]->wait_exit(std::chrono::seconds(5));
+std::uint16_t SplitShop::service_port(const std::string& name) const {
+  return ports_.at(name);
 }
 
-void SplitShop::start_cart() {
-  procs_["cart"] = start("cart", {"--product-url=http://127.0.0.1:" + std::to_string(ports_["product"])},
-                         ports_["cart"]);
+void SplitShop::kill(const std::string& name) {
+  procs_.at(name)->signal(SIGKILL);
+  procs_.at(name)->wait_exit(std::chrono::seconds(5));
+}
+
+void SplitShop::restart(const std::string& name,
+                        std::optional<std::vector<std::string>> service_args) {
+  if (service_args) {
+    service_args_[name] = std::move(*service_args);
+  }
+  procs_[name] = start(name, wiring_.at(name), ports_.at(name));
 }
 
 std::unique_ptr<Shop> make_shop(const std::string& shape, const std::string& storage) {

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,7 +42,8 @@ class Shop {
   Reply call(const std::string& method, const std::string& target, const std::string& body = {},
              const std::string& token = {}, std::vector<std::string> headers = {}) const;
 
-  Customer register_and_login(const std::string& email, const std::string& password = "password-123");
+  Customer register_and_login(const std::string& email,
+                              const std::string& password = "password-123");
   std::string admin_token();
   // Creates a product through the API as admin; returns its id.
   std::string create_product(const std::string& name, double price, std::int64_t stock,
@@ -88,17 +91,23 @@ class AllInOneShop final : public Shop {
 
 // One process per service plus a gateway, wired by URL. The order service
 // may be pointed at a different cart URL (a fault-injecting proxy).
-// `extra_args` go to every process's command line (e.g. --amqp-url=...).
+// `extra_args` go to every process's command line (e.g. --amqp-url=...),
+// `service_args[name]` to that service's only.
 class SplitShop final : public Shop {
  public:
+  using ServiceArgs = std::map<std::string, std::vector<std::string>>;
   explicit SplitShop(std::function<std::string(std::uint16_t cart_port)> cart_url_for_order = {},
-                     Storage storage = {}, std::vector<std::string> extra_args = {});
+                     Storage storage = {}, std::vector<std::string> extra_args = {},
+                     ServiceArgs service_args = {});
   std::uint16_t port() const override { return gateway_port_; }
   std::uint16_t service_port(const std::string& name) const;
   Process& process(const std::string& name) { return *procs_.at(name); }
-  // Stops the cart service (SIGKILL) or starts it again on its old port.
-  void kill_cart();
-  void start_cart();
+  // Stops a service with SIGKILL, or starts it again on its old port and
+  // command line, with `service_args` replacing its own arguments if given.
+  void kill(const std::string& name);
+  void restart(const std::string& name, std::optional<std::vector<std::string>> service_args = {});
+  void kill_cart() { kill("cart"); }
+  void start_cart() { restart("cart"); }
 
  private:
   std::unique_ptr<Process> start(const std::string& name, std::vector<std::string> extra,
@@ -106,6 +115,8 @@ class SplitShop final : public Shop {
   std::string dir_;
   Storage storage_;
   std::vector<std::string> extra_args_;
+  ServiceArgs service_args_;
+  std::map<std::string, std::vector<std::string>> wiring_;  // each service's URL flags
   std::map<std::string, std::unique_ptr<Process>> procs_;
   std::map<std::string, std::uint16_t> ports_;
   std::uint16_t gateway_port_ = 0;
