@@ -432,9 +432,9 @@ test('the Kubernetes local manifests run under podman kube play and serve the sh
   dbUrl.pathname = `/${dbName}`;
 
   // A private RabbitMQ (see the top of this file).
-  const ports = await freePorts(services.length + 3);
+  const ports = await freePorts(services.length + 4);
   const port = Object.fromEntries(services.map((s, i) => [s, ports[i]]));
-  const [amqp, dist, epmd] = ports.slice(services.length);
+  const [amqp, dist, epmd, amqps] = ports.slice(services.length);
   state.rabbitDir = fs.mkdtempSync('/tmp/emporium-podman-amqp.');
   const exports = run(path.join(root, 'scripts/local-services.sh'), ['start', state.rabbitDir], {
     timeout: 180_000,
@@ -443,6 +443,7 @@ test('the Kubernetes local manifests run under podman kube play and serve the sh
       EMPORIUM_TEST_AMQP_PORT: String(amqp),
       EMPORIUM_TEST_AMQP_DIST_PORT: String(dist),
       EMPORIUM_TEST_EPMD_PORT: String(epmd),
+      EMPORIUM_TEST_AMQPS_PORT: String(amqps),
     },
   });
   const amqpUrl = /EMPORIUM_TEST_AMQP_URL=(\S+)/.exec(exports)?.[1];
