@@ -3,28 +3,35 @@
 // shop's journey through the gateway they start.
 //
 //   1. scripts/image.sh builds localhost/emporium:local from the build dir.
-//   2. `kubectl kustomize` renders an overlay generated here, on top of
-//      overlays/local, that only sets configuration values: the ConfigMap's
-//      service and data-store URLs and the Secret's JWT key and admin password.
+//   2. `kubectl kustomize` renders overlays/local from a copy of deploy/k8s
+//      whose git-ignored env files (secrets.env, stores.env) are written from
+//      their .example with this run's values (data-store URLs, JWT key, admin
+//      password), under an overlay generated here that patches the rest into
+//      the ConfigMap emporium-config (the services' URLs, the admin email).
 //   3. The rendered objects are adapted to what `podman kube play` (4.3) runs:
-//      - kept: Deployments and ConfigMaps; every other kind is dropped (and
-//        listed in the output);
+//      - kept: ConfigMaps, and the Deployments and Jobs that run the Emporium
+//        image; every other kind (and the overlay's own data stores) is left
+//        out, and listed in the output;
 //      - Secrets become podman secrets (kube play 4.3 stores a Secret it
 //        plays as YAML, then fails to read it back);
 //      - each Deployment: 1 replica, hostNetwork with its own free
 //        127.0.0.1 port (`--listen` appended to its args; the other services'
 //        URLs in the ConfigMap point at those ports; containerPorts removed,
-//        as podman refuses port mappings on the host network), probes removed (podman
-//        runs a liveness probe through a shell the image does not have and
-//        ignores readiness), imagePullPolicy Never, names prefixed so nothing
-//        else on the machine is touched, each emptyDir its own volume;
+//        as podman refuses port mappings on the host network), probes
+//        removed (podman runs a liveness probe through a shell the image
+//        does not have, and ignores readiness), imagePullPolicy Never, names
+//        prefixed so nothing else on the machine is touched, each emptyDir
+//        its own volume;
+//      - each Job: its pod template as a Pod with restartPolicy Never;
 //      - where a container's `env` names a key that its `envFrom` also
 //        provides, podman 4.3 lets envFrom win while Kubernetes lets env win:
 //        such envFrom sources are spelled out as keyRefs before env.
 //      The pod and container securityContext (runAsNonRoot, runAsUser,
 //      readOnlyRootFilesystem, allowPrivilegeEscalation: false, drop ALL) is
 //      kept, and checked on the running containers.
-//   4. `podman kube play`, then /readyz polled on every service's port.
+//   4. `podman kube play` of the Jobs (the migration), waited for until they
+//      exit 0, as docs/deploy.md has `kubectl wait` do; then of the
+//      Deployments, and /readyz polled on every service's port.
 //   5. The journey through the gateway: an admin (EMPORIUM_ADMIN_EMAIL and
 //      EMPORIUM_ADMIN_PASSWORD from the ConfigMap and Secret) creates a
 //      product; a customer registers, logs in, reads it, adds 2 to the cart,
@@ -47,11 +54,13 @@
 // gating of traffic and rollouts (probes removed; readiness is polled here),
 // liveness restarts, replicas > 1 and rolling updates, HPAs,
 // PodDisruptionBudgets, NetworkPolicies, Ingress, StatefulSets and PVCs of
-// the in-cluster data stores, Jobs (the migration Job and its ordering: the
-// services migrate at start-up under an advisory lock), ServiceAccounts and
+// the in-cluster data stores, Job semantics (backoffLimit,
+// activeDeadlineSeconds; the ordering is this test's), ServiceAccounts and
 // RBAC, namespaces, resource requests and scheduling (limits are applied),
-// fsGroup and seccompProfile, topology spread and affinity, and
-// Kubernetes' env-over-envFrom precedence (emulated as above).
+// topology spread and affinity, emptyDir sizeLimit, fsGroup (ignored: the
+// volumes take the image's ownership of /data and /tmp, 10001; podman's
+// default seccomp profile stands in for RuntimeDefault), and Kubernetes'
+// env-over-envFrom precedence (emulated as above).
 //
 // Environment: EMPORIUM_BUILD_DIR (default build), EMPORIUM_K8S_DIR (default
 // deploy/k8s), the EMPORIUM_TEST_* URLs above. Needs podman, buildah and
@@ -164,7 +173,10 @@ const b64 = (s) => Buffer.from(s, 'utf8').toString('base64');
 // (the Secret emporium-secrets for `secretKeys`).
 function render(dir, values, secretKeys) {
   const tree = path.join(dir, 'k8s');
-  fs.cpSync(k8sDir, tree, { recursive: true, filter: (src) => !/\.env$/.test(src) });
+  fs.cpSync(k8sDir, tree, {
+    recursive: true,
+    filter: (src) => !(src.endsWith('.env') && fs.existsSync(`${src}.example`)),
+  });
   const local = path.join(tree, 'overlays', 'local');
   assert.ok(fs.existsSync(path.join(local, 'kustomization.yaml')), `no ${k8sDir}/overlays/local/kustomization.yaml`);
   const rest = { ...values };
@@ -204,12 +216,6 @@ function render(dir, values, secretKeys) {
   const out = run('kubectl', ['kustomize', overlay]);
   fs.writeFileSync(path.join(dir, 'rendered.yaml'), out);
   return YAML.parseAllDocuments(out).map((d) => d.toJS()).filter(Boolean);
-}
-
-// The object a kustomize generator made from NAME (its name carries a hash).
-function generated(objects, kind, name) {
-  return objects.find((o) => o.kind === kind &&
-    (o.metadata.name === name || new RegExp(`^${name}-[a-z0-9]{10}$`).test(o.metadata.name)));
 }
 
 const runsImage = (spec) => (spec?.containers ?? []).some((c) => c.image === image);
