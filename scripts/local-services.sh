@@ -20,6 +20,9 @@
 #   EMPORIUM_PG_BIN         PostgreSQL binaries (default /usr/lib/postgresql/15/bin)
 #   EMPORIUM_TEST_AMQP_PORT RabbitMQ AMQP port (default: the port DIR was first
 #                           started with, else 55672)
+#   EMPORIUM_TEST_AMQPS_PORT its TLS (amqps) port, with a private CA made
+#                           under DIR/rabbitmq/tls (default: as first started,
+#                           else the AMQP port minus one)
 #   EMPORIUM_TEST_AMQP_DIST_PORT  its Erlang distribution port (default: as
 #                           first started, else 55673)
 #   EMPORIUM_TEST_EPMD_PORT its private epmd's port (default: as first started,
@@ -186,21 +189,41 @@ postgres_status() {
 RABBIT_BIN=${EMPORIUM_RABBITMQ_BIN:-/usr/lib/rabbitmq/bin}
 RABBIT_NODE=rabbit@localhost
 
-# Prints "AMQP DIST EPMD": the environment, else what DIR was first started
-# with, else the defaults.
+# Prints "AMQP DIST EPMD AMQPS": the environment, else what DIR was first
+# started with, else the defaults (AMQPS: the AMQP port minus one).
 rabbitmq_ports() {
-  local dir=$1 amqp=55672 dist=55673 epmd=54369
+  local dir=$1 amqp=55672 dist=55673 epmd=54369 amqps=
   if [ -s "$dir/rabbitmq/ports" ]; then
-    read -r amqp dist epmd <"$dir/rabbitmq/ports"
+    read -r amqp dist epmd amqps <"$dir/rabbitmq/ports"
   fi
-  echo "${EMPORIUM_TEST_AMQP_PORT:-$amqp} ${EMPORIUM_TEST_AMQP_DIST_PORT:-$dist}" \
-    "${EMPORIUM_TEST_EPMD_PORT:-$epmd}"
+  amqp=${EMPORIUM_TEST_AMQP_PORT:-$amqp}
+  echo "$amqp ${EMPORIUM_TEST_AMQP_DIST_PORT:-$dist} ${EMPORIUM_TEST_EPMD_PORT:-$epmd}" \
+    "${EMPORIUM_TEST_AMQPS_PORT:-${amqps:-$((amqp - 1))}}"
+}
+
+# A private CA and a server certificate for localhost / 127.0.0.1 under
+# DIR/rabbitmq/tls, made once: RabbitMQ's TLS listener uses them, and
+# clients trust ca.pem (EMPORIUM_TEST_AMQP_CA_FILE).
+rabbitmq_tls_files() {
+  local tls=$1/rabbitmq/tls
+  [ -s "$tls/server.pem" ] && return 0
+  mkdir -p "$tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=Emporium test CA" \
+    -keyout "$tls/ca.key" -out "$tls/ca.pem" >/dev/null 2>&1 || die "openssl: cannot make the test CA"
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+    -keyout "$tls/server.key" -out "$tls/server.csr" >/dev/null 2>&1 ||
+    die "openssl: cannot make the server key"
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$tls/san.ext"
+  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+    -CAcreateserial -days 30 -extfile "$tls/san.ext" -out "$tls/server.pem" >/dev/null 2>&1 ||
+    die "openssl: cannot sign the server certificate"
+  chmod 644 "$tls"/*.pem "$tls/server.key"
 }
 
 # Sets RABBIT_VARS to the environment (NAME=value words) of DIR's node.
 rabbitmq_vars() {
-  local dir=$1 amqp dist epmd rd=$1/rabbitmq
-  read -r amqp dist epmd < <(rabbitmq_ports "$dir")
+  local dir=$1 amqp dist epmd amqps rd=$1/rabbitmq
+  read -r amqp dist epmd amqps < <(rabbitmq_ports "$dir")
   local loopback='-kernel inet_dist_use_interface {127,0,0,1} -start_epmd false'
   RABBIT_VARS=(
     HOME="$rd"
@@ -252,16 +275,17 @@ wait_pid_gone() {
 }
 
 rabbitmq_start() {
-  local dir=$1 rd=$1/rabbitmq amqp dist epmd i
+  local dir=$1 rd=$1/rabbitmq amqp dist epmd amqps i
   [ -x "$RABBIT_BIN/rabbitmq-server" ] ||
     die "no RabbitMQ in $RABBIT_BIN (run scripts/install-deps.sh)"
-  read -r amqp dist epmd < <(rabbitmq_ports "$dir")
+  read -r amqp dist epmd amqps < <(rabbitmq_ports "$dir")
   mkdir -p "$rd/mnesia" "$rd/log"
+  rabbitmq_tls_files "$dir"
   if rabbitmq_running "$dir"; then
     log "rabbitmq: already running ($rd)"
   else
-    log "rabbitmq: starting on 127.0.0.1:$amqp (distribution $dist, epmd $epmd)"
-    echo "$amqp $dist $epmd" >"$rd/ports"
+    log "rabbitmq: starting on 127.0.0.1:$amqp, TLS $amqps (distribution $dist, epmd $epmd)"
+    echo "$amqp $dist $epmd $amqps" >"$rd/ports"
     echo '[].' >"$rd/enabled_plugins"
     : >"$rd/rabbitmq-env.conf"
     # Throw-away test data: no disk-space alarm on a nearly full /tmp.
@@ -269,6 +293,12 @@ rabbitmq_start() {
 disk_free_limit.absolute = 1MB
 log.console = false
 log.file.level = warning
+listeners.ssl.1 = 127.0.0.1:$amqps
+ssl_options.cacertfile = $rd/tls/ca.pem
+ssl_options.certfile = $rd/tls/server.pem
+ssl_options.keyfile = $rd/tls/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
 CONF
     if ! pid_alive "$rd/epmd.pid"; then
       # 9>&- : no server may inherit this script's lock (nor its stdout).
@@ -293,8 +323,10 @@ CONF
       die "rabbitmq did not start (ports $amqp/$dist/$epmd taken?)"
     fi
   fi
-  read -r amqp dist epmd <"$rd/ports"
+  read -r amqp dist epmd amqps <"$rd/ports"
   print_export EMPORIUM_TEST_AMQP_URL "amqp://guest:guest@127.0.0.1:$amqp"
+  print_export EMPORIUM_TEST_AMQPS_URL "amqps://guest:guest@localhost:$amqps"
+  print_export EMPORIUM_TEST_AMQP_CA_FILE "$rd/tls/ca.pem"
 }
 
 rabbitmq_stop() {
@@ -321,7 +353,7 @@ rabbitmq_stop() {
 rabbitmq_status() {
   local dir=$1 amqp dist epmd
   rabbitmq_running "$dir" || return 1
-  read -r amqp dist epmd <"$dir/rabbitmq/ports"
+  read -r amqp dist epmd _ <"$dir/rabbitmq/ports"
   # The AMQP listener accepts connections.
   (exec 3<>"/dev/tcp/127.0.0.1/$amqp") 2>/dev/null
 }

@@ -115,7 +115,9 @@ struct Services::State {
       publisher = std::move(bus);
     } else {
       amqp_url = amqp;
-      auto rabbit = std::make_unique<bus::RabbitPublisher>(bus::RabbitOptions{.url = amqp});
+      amqp_ca_file = c.str("amqp_ca_file");
+      auto rabbit = std::make_unique<bus::RabbitPublisher>(
+          bus::RabbitOptions{.url = amqp, .ca_file = amqp_ca_file});
       rabbit_publisher = rabbit.get();
       publisher = std::move(rabbit);
     }
@@ -141,8 +143,10 @@ struct Services::State {
       return;
     }
     consumers.push_back(std::make_unique<bus::RabbitConsumer>(
-        bus::ConsumerOptions{
-            .url = amqp_url, .queue = std::move(queue), .bindings = std::move(patterns)},
+        bus::ConsumerOptions{.url = amqp_url,
+                             .ca_file = amqp_ca_file,
+                             .queue = std::move(queue),
+                             .bindings = std::move(patterns)},
         std::move(handler), bus_metrics));
   }
 
@@ -153,6 +157,7 @@ struct Services::State {
   std::vector<std::unique_ptr<db::Database>> databases;
   bus::Metrics bus_metrics;
   std::string amqp_url;
+  std::string amqp_ca_file;
   std::unique_ptr<bus::Publisher> publisher;
   bus::LocalBus* local_bus = nullptr;                // the publisher, in the in-process shape
   bus::RabbitPublisher* rabbit_publisher = nullptr;  // the publisher, over RabbitMQ

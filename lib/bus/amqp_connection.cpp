@@ -1,5 +1,6 @@
 #include "bus/amqp_connection.hpp"
 
+#include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -64,17 +65,15 @@ std::string describe(const amqp_rpc_reply_t& r) {
 
 }  // namespace
 
-AmqpUrl parse_amqp_url(const std::string& url) {
-  if (url.rfind("amqps://", 0) == 0) {
-    throw std::invalid_argument("amqps:// (TLS) is not supported");
-  }
+AmqpUrl parse_amqp_url(const std::string& url, const std::string& ca_file) {
   std::vector<char> buf(url.begin(), url.end());
   buf.push_back('\0');
   amqp_connection_info info{};
   amqp_default_connection_info(&info);
   if (amqp_parse_url(buf.data(), &info) != AMQP_STATUS_OK) {
     // The URL may hold a password: name only its shape.
-    throw std::invalid_argument("malformed AMQP URL (expected amqp://user:pass@host:port[/vhost])");
+    throw std::invalid_argument(
+        "malformed AMQP URL (expected amqp[s]://user:pass@host:port[/vhost])");
   }
   AmqpUrl u;
   u.host = info.host;
@@ -82,7 +81,9 @@ AmqpUrl parse_amqp_url(const std::string& url) {
   u.user = info.user;
   u.password = info.password;
   u.vhost = info.vhost;
-  u.redacted = "amqp://" + u.user + ":***@" + u.host + ":" + std::to_string(u.port) + "/" +
+  u.tls = info.ssl != 0;
+  u.ca_file = ca_file;
+  u.redacted = std::string(u.tls ? "amqps://" : "amqp://") + u.user + ":***@" + u.host + ":" + std::to_string(u.port) + "/" +
                (u.vhost == "/" ? std::string() : u.vhost);
   return u;
 }
@@ -158,9 +159,17 @@ void AmqpConnection::connect(const AmqpUrl& url, std::chrono::milliseconds timeo
   if (conn_ == nullptr) {
     throw core::Error("amqp: out of memory", true);
   }
-  amqp_socket_t* socket = amqp_tcp_socket_new(conn_);
+  amqp_socket_t* socket = url.tls ? amqp_ssl_socket_new(conn_) : amqp_tcp_socket_new(conn_);
   if (socket == nullptr) {
     fail("cannot create a socket");
+  }
+  if (url.tls) {
+    amqp_ssl_socket_set_verify_peer(socket, 1);
+    amqp_ssl_socket_set_verify_hostname(socket, 1);
+    if (!url.ca_file.empty() &&
+        amqp_ssl_socket_set_cacert(socket, url.ca_file.c_str()) != AMQP_STATUS_OK) {
+      fail("cannot read the CA certificates in " + url.ca_file);
+    }
   }
   timeval tv = to_timeval(timeout);
   const int rc = amqp_socket_open_noblock(socket, url.host.c_str(), url.port, &tv);

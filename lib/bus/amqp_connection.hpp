@@ -24,11 +24,14 @@ struct AmqpUrl {
   std::string password{};
   std::string vhost{};
   std::string redacted{};  // amqp://user:***@host:port/vhost, for messages
+  bool tls = false;        // amqps://: TLS, the peer's certificate and host name verified
+  std::string ca_file{};   // for tls: the CA certificates (PEM) to trust
 };
 
-// Parses amqp://user:pass@host:port[/vhost]. Throws std::invalid_argument
-// (without the password) when it is malformed or amqps://.
-AmqpUrl parse_amqp_url(const std::string& url);
+// Parses amqp://user:pass@host:port[/vhost] and amqps://... (TLS, default
+// port 5671; `ca_file` names the CA certificates to trust). Throws
+// std::invalid_argument (without the password) when it is malformed.
+AmqpUrl parse_amqp_url(const std::string& url, const std::string& ca_file = {});
 
 struct Header {
   std::string key{};

@@ -131,7 +131,7 @@ void RabbitConsumer::run() {
 }
 
 void RabbitConsumer::session() {
-  const auto url = detail::parse_amqp_url(options_.url);
+  const auto url = detail::parse_amqp_url(options_.url, options_.ca_file);
   Session s(options_, url);
   const std::string& q = options_.queue;
   s.conn.declare_exchange(options_.exchange);

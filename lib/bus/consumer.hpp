@@ -17,6 +17,7 @@ namespace emporium::bus {
 
 struct ConsumerOptions {
   std::string url{};  // amqp://user:pass@host:port[/vhost], as RabbitOptions::url
+  std::string ca_file{};  // for amqps://, as RabbitOptions::ca_file
   // The service's durable queue, e.g. "notification.orders". Also declared:
   // "<queue>.retry" (failed deliveries wait there, then dead-letter back into
   // <queue>) and "<queue>.dead" (deliveries given up on).

@@ -33,7 +33,7 @@ struct RabbitPublisher::Impl {
 };
 
 RabbitPublisher::RabbitPublisher(RabbitOptions options) : impl_(std::make_unique<Impl>()) {
-  impl_->url = detail::parse_amqp_url(options.url);
+  impl_->url = detail::parse_amqp_url(options.url, options.ca_file);
   impl_->options = std::move(options);
 }
 

@@ -36,6 +36,9 @@ struct RabbitOptions {
   // vhost is "/"; a URL ending in "/" means the vhost "", which RabbitMQ
   // refuses.
   std::string url{};
+  // For amqps:// URLs: the CA certificates (PEM file) that sign the broker's
+  // certificate; empty: OpenSSL's default paths.
+  std::string ca_file{};
   std::string exchange{kExchange};
   // Deadline of connecting (TCP and AMQP handshake), of each RPC, and of the
   // broker's confirmation of each message.

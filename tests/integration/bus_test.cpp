@@ -497,6 +497,49 @@ TEST_F(Bus, PublisherReportsAnUnreachableBrokerAsTransient) {
       std::invalid_argument);
 }
 
+// amqps:// (as Amazon MQ requires): events flow over TLS to a broker whose
+// certificate chains to the configured CA; a broker the CA file does not
+// vouch for is refused before anything is sent.
+TEST_F(Bus, OverTlsEventsFlowAndAnUntrustedBrokerIsRefused) {
+  const auto tls_url = env("EMPORIUM_TEST_AMQPS_URL");
+  const auto ca_file = env("EMPORIUM_TEST_AMQP_CA_FILE");
+  ASSERT_FALSE(tls_url.empty()) << "EMPORIUM_TEST_AMQPS_URL" << kMissingEnv;
+  ASSERT_EQ(tls_url.rfind("amqps://", 0), 0U) << tls_url;
+
+  Inbox inbox;
+  auto options = consumer_options({"order.*"});
+  options.url = tls_url;
+  options.ca_file = ca_file;
+  RabbitConsumer consumer(options, inbox.handler(), *metrics_);
+  ASSERT_TRUE(eventually([&] { return consumer.connected(); })) << "consumer never subscribed";
+
+  auto trusted = publisher_options();
+  trusted.url = tls_url;
+  trusted.ca_file = ca_file;
+  RabbitPublisher publisher(trusted);
+  const auto event = make_event(types::order_cancelled, R"({"order_id":"o1","user_id":"u1"})");
+  publisher.publish(event);
+  ASSERT_TRUE(eventually([&] { return inbox.size() == 1; })) << "received " << inbox.size();
+  EXPECT_EQ(inbox.all().at(0).id, event.id);
+  EXPECT_TRUE(publisher.reachable(1s));
+
+  // The system's CA bundle does not know the test CA: the handshake fails.
+  auto untrusted = trusted;
+  untrusted.ca_file = "/etc/ssl/certs/ca-certificates.crt";
+  RabbitPublisher refused(untrusted);
+  EXPECT_THROW(refused.publish(make_event(types::order_cancelled, R"({"order_id":"o2","user_id":"u1"})")),
+               core::Error);
+  EXPECT_FALSE(refused.reachable(1s));
+  // Nor does plain AMQP work on the TLS port.
+  auto plain = trusted;
+  plain.url.replace(0, 5, "amqp");
+  RabbitPublisher cleartext(plain);
+  EXPECT_THROW(cleartext.publish(make_event(types::order_cancelled, R"({"order_id":"o3","user_id":"u1"})")),
+               core::Error);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(inbox.size(), 1U);
+}
+
 // --- a private broker that the test stops and starts again ------------------
 
 std::vector<std::uint16_t> free_ports(int n) {

@@ -174,7 +174,7 @@ std::unique_ptr<PrivateServer> private_rabbitmq() {
   return std::make_unique<PrivateServer>(
       "rabbitmq",
       std::vector<std::string>{"EMPORIUM_TEST_AMQP_PORT", "EMPORIUM_TEST_AMQP_DIST_PORT",
-                               "EMPORIUM_TEST_EPMD_PORT"},
+                               "EMPORIUM_TEST_EPMD_PORT", "EMPORIUM_TEST_AMQPS_PORT"},
       "EMPORIUM_TEST_AMQP_URL");
 }
 
