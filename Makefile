@@ -28,11 +28,13 @@ test: deps build
 image: deps build
 	scripts/image.sh $(BUILD)
 
-# Load measurements side by side with nginx on this machine (not tests).
+# Load measurements side by side with a reference (nginx, pgbench) on this
+# machine (not tests).
 bench: deps build
 	bench/http_vs_nginx.sh $(BUILD)/emporium
 	bench/shop_vs_nginx.sh $(BUILD)/emporium
 	bench/checkout.sh $(BUILD)/emporium $(BUILD)/bench/checkout_load
+	bench/postgres_reads.sh $(BUILD)/emporium
 
 fmt:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

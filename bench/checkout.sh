@@ -27,6 +27,13 @@
 #   CHECKOUT_SECONDS   load duration per shape  (default 15)
 #   CHECKOUT_THREADS   checkout_load threads    (default 8)
 #   BENCH_SHAPES       shapes to run, in order  (default "all-in-one split")
+#   BENCH_SERVE_ARGS   extra flags for every `emporium serve`, split on
+#                      spaces (default none: SQLite under the scratch dir).
+#                      For PostgreSQL, a database on a running server:
+#                      BENCH_SERVE_ARGS="--database-url=postgres://USER@127.0.0.1:PORT/DB"
+#                      (each service uses its own schema in it; both shapes
+#                      share that database, each run adds its own product and
+#                      customers). scripts/local-services.sh starts one.
 #
 # Needs: curl.
 set -euo pipefail
@@ -50,6 +57,12 @@ bench_check_shapes
 
 declare -A orders_per_s=() journeys_per_s=() errors_of=() order_p50=() order_p99=() login_p50=()
 declare -A processes_of=()
+if [ "${#bench_serve_args[@]}" -gt 0 ]; then
+  storage="serve flags: $(printf '%s' "${bench_serve_args[*]}" | bench_redact)"
+else
+  storage="SQLite (default storage)"
+fi
+readonly storage
 
 # Prints field $2 (1-based, whitespace-separated) of the first line of file
 # $1 matching the extended regex $3.
@@ -61,7 +74,7 @@ for shape in $shapes; do
   dir="$work_dir/$shape"
   log "== $shape: starting the shop"
   shop_start "$shape" "$dir"
-  log "$shape: gateway on $host:$gateway_port ($shop_processes); checkout_load: $load_threads threads, $seconds s"
+  log "$shape: gateway on $host:$gateway_port ($shop_processes; $storage); checkout_load: $load_threads threads, $seconds s"
 
   echo
   echo "== $shape: $shop_processes"
@@ -95,6 +108,7 @@ done
 
 echo
 echo "Summary: checkout journey, $load_threads threads, $seconds s per shape, $(nproc) CPUs"
+echo "storage: $storage"
 printf '%-11s %10s %12s %8s %14s %14s %14s\n' shape "orders/s" "journeys/s" errors \
   "login p50 ms" "order p50 ms" "order p99 ms"
 for shape in $shapes; do
@@ -117,6 +131,13 @@ mkdir -p "$results_dir"
   printf '  "cpus": %s,\n' "$(nproc)"
   printf '  "threads": %s,\n' "$load_threads"
   printf '  "seconds": %s,\n' "$seconds"
+  printf '  "serve_args": ['
+  sep=""
+  for arg in "${bench_serve_args[@]+"${bench_serve_args[@]}"}"; do
+    printf '%s"%s"' "$sep" "$(printf '%s' "$arg" | bench_redact | sed 's/\\/\\\\/g; s/"/\\"/g')"
+    sep=", "
+  done
+  printf '],\n'
   printf '  "journey": ["POST /api/users/login", "POST /api/cart/{userId}/items", "POST /api/orders"],\n'
   printf '  "shapes": {'
   sep=""

@@ -16,7 +16,8 @@
 #     and any wrk still running;
 #   - free_port, wait_http, wait_listening;
 #   - the shop: shapes (BENCH_SHAPES), bench_check_shapes, shop_start (needs
-#     emporium_bin), with a fixed JWT secret and admin account;
+#     emporium_bin; optional extra `serve` flags, and BENCH_SERVE_ARGS), with
+#     a fixed JWT secret and admin account;
 #   - nginx: mirror_headers, nginx_write_conf, nginx_start, response_bytes;
 #   - wrk: run_wrk, parse_wrk, run_rounds (warm-up, then rounds, filling the
 #     global `results`), best_round, round_json, rounds_json, error_total.
@@ -28,6 +29,9 @@
 #   BENCH_WARMUP       wrk warm-up per server   (default 2s)
 #   BENCH_ROUNDS       rounds per server        (default 2)
 #   BENCH_SHAPES       shop shapes, in order    (default "all-in-one split")
+#   BENCH_SERVE_ARGS   extra flags for every `emporium serve` the shop runs,
+#                      split on spaces (default none), e.g. storage:
+#                      "--database-url=postgres://postgres@127.0.0.1:5432/shop"
 
 # Variables set here are read by the sourcing script, and emporium_bin is set
 # by it: SC2034 and SC2154 do not apply.
@@ -199,6 +203,15 @@ readonly shapes="${BENCH_SHAPES:-all-in-one split}"
 readonly shop_jwt_secret="emporium-bench-jwt-secret-0123456789abcdef"
 readonly shop_admin_email=admin@bench.test
 readonly shop_admin_password=admin-password-1
+read -r -a bench_serve_args <<<"${BENCH_SERVE_ARGS:-}"
+readonly bench_serve_args
+declare -gA shop_ports=()  # service name (all, product, ..., gateway) -> port
+
+# Reads text on stdin and prints it with URL passwords (scheme://user:PASS@)
+# replaced by ***, for logs and result files.
+bench_redact() {
+  sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#g'
+}
 
 # Dies unless every word of $shapes is a known shape.
 bench_check_shapes() {
@@ -214,8 +227,9 @@ bench_check_shapes() {
 
 # shop_service DIR NAME ARGS...: starts `emporium serve ARGS...` on port 0
 # with the common flags (secret, admin, --log-level=info, $workers I/O
-# threads), logging to DIR/NAME.log (stdout: the JSON log, access log
-# included) and DIR/NAME.err; tracks it and sets service_port.
+# threads, then $BENCH_SERVE_ARGS), logging to DIR/NAME.log (stdout: the
+# JSON log, access log included) and DIR/NAME.err; tracks it, sets
+# service_port and shop_ports[NAME].
 shop_service() {
   local dir="$1" name="$2" pid
   shift 2
@@ -227,6 +241,7 @@ shop_service() {
     --log-level=info \
     --io-threads="$workers" \
     --drain-timeout=2s \
+    "${bench_serve_args[@]+"${bench_serve_args[@]}"}" \
     "$@" >"$dir/$name.log" 2>"$dir/$name.err" &
   pid=$!
   bench_track "$pid" "emporium $name"
@@ -234,30 +249,39 @@ shop_service() {
     cat "$dir/$name.err" "$dir/$name.log" >&2 || true
     die "emporium $name failed to start"
   }
+  shop_ports[$name]="$service_port"
 }
 
-# shop_start SHAPE DIR: starts the shop in SHAPE (all-in-one: one process;
-# split: product, user, cart, order and gateway processes wired by URL) with
-# everything under DIR, and waits until GET /api/products?limit=1 answers
-# through the gateway. Sets gateway_port and shop_processes (a description).
+# shop_start SHAPE DIR [FLAG...]: starts the shop in SHAPE (all-in-one: one
+# process; split: product, user, cart, order and gateway processes wired by
+# URL) with everything under DIR and the extra `serve` FLAGs on every
+# process (e.g. --database-url=... --redis-url=...), and waits until
+# GET /api/products?limit=1 answers through the gateway. Sets gateway_port,
+# shop_ports (this shop's processes only) and shop_processes (a description).
 shop_start() {
   local shape="$1" dir="$2" p_url u_url c_url o_url
+  shift 2
+  local -a extra=("$@")
   mkdir -p "$dir"
+  shop_ports=()
   if [ "$shape" = all-in-one ]; then
-    shop_service "$dir" all --data-dir="$dir/data"
+    shop_service "$dir" all --data-dir="$dir/data" "${extra[@]+"${extra[@]}"}"
     shop_processes="1 process (all services and the gateway)"
   else
-    shop_service "$dir" product --services=product --data-dir="$dir/product"
+    shop_service "$dir" product --services=product --data-dir="$dir/product" \
+      "${extra[@]+"${extra[@]}"}"
     p_url="http://$host:$service_port"
-    shop_service "$dir" user --services=user --data-dir="$dir/user"
+    shop_service "$dir" user --services=user --data-dir="$dir/user" "${extra[@]+"${extra[@]}"}"
     u_url="http://$host:$service_port"
-    shop_service "$dir" cart --services=cart --data-dir="$dir/cart" --product-url="$p_url"
+    shop_service "$dir" cart --services=cart --data-dir="$dir/cart" --product-url="$p_url" \
+      "${extra[@]+"${extra[@]}"}"
     c_url="http://$host:$service_port"
     shop_service "$dir" order --services=order --data-dir="$dir/order" \
-      --product-url="$p_url" --cart-url="$c_url"
+      --product-url="$p_url" --cart-url="$c_url" "${extra[@]+"${extra[@]}"}"
     o_url="http://$host:$service_port"
     shop_service "$dir" gateway --services=gateway --data-dir="$dir/gateway" \
-      --product-url="$p_url" --user-url="$u_url" --cart-url="$c_url" --order-url="$o_url"
+      --product-url="$p_url" --user-url="$u_url" --cart-url="$c_url" --order-url="$o_url" \
+      "${extra[@]+"${extra[@]}"}"
     shop_processes="5 processes (product, user, cart, order, gateway)"
   fi
   gateway_port="$service_port"
