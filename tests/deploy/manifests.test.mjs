@@ -75,7 +75,7 @@ const VARIANTS = {
     stores: {
       postgresql: { vpc: true, ports: [5432] },
       redis: { vpc: true, ports: [6379] },
-      rabbitmq: { vpc: true, ports: [5672, 5671] },
+      rabbitmq: { vpc: true, ports: [5671] },
       smtp: { vpc: true, ports: [465] },
     },
     edge: 'ingress',
@@ -89,7 +89,7 @@ const VARIANTS = {
     stores: {
       postgresql: { vpc: true, ports: [5432] },
       redis: { vpc: true, ports: [6379] },
-      rabbitmq: { vpc: true, ports: [5672, 5671] },
+      rabbitmq: { vpc: true, ports: [5671] },
       smtp: { vpc: true, ports: [465] },
     },
     edge: 'httproute',
