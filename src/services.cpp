@@ -39,7 +39,12 @@ const std::vector<ServiceModule>& service_modules() {
       {"user", "0.0.0.0:3002", user::migrations, user::mount, true},
       {"cart", "0.0.0.0:3003", cart::migrations, cart::mount, false},
       {"order", "0.0.0.0:3004", order::migrations, order::mount, true},
-      {"notification", "0.0.0.0:3005", notification::migrations, notification::mount},
+      {"notification",
+       "0.0.0.0:3005",
+       notification::migrations,
+       notification::mount,
+       false,
+       {notification::subscription()}},
   };
   return modules;
 }
@@ -142,12 +147,12 @@ struct Services::State {
       local_bus->subscribe(std::move(queue), std::move(patterns), std::move(handler));
       return;
     }
-    consumers.push_back(std::make_unique<bus::RabbitConsumer>(
-        bus::ConsumerOptions{.url = amqp_url,
-                             .ca_file = amqp_ca_file,
-                             .queue = std::move(queue),
-                             .bindings = std::move(patterns)},
-        std::move(handler), bus_metrics));
+    consumers.push_back(
+        std::make_unique<bus::RabbitConsumer>(bus::ConsumerOptions{.url = amqp_url,
+                                                                   .ca_file = amqp_ca_file,
+                                                                   .queue = std::move(queue),
+                                                                   .bindings = std::move(patterns)},
+                                              std::move(handler), bus_metrics));
   }
 
   auth::Tokens tokens;
@@ -306,6 +311,17 @@ int migrate_all(const config::Config& config) {
     }
     auto database = open_database(config, module.name);
     applied += db::migrate(*database, module.name, module.migrations());
+    if (!config.str("amqp_url").empty()) {
+      for (const auto& sub : module.subscriptions) {
+        bus::declare_queue(bus::ConsumerOptions{.url = config.str("amqp_url"),
+                                                .ca_file = config.str("amqp_ca_file"),
+                                                .queue = std::string(sub.queue),
+                                                .bindings = sub.patterns,
+                                                .timeout = std::chrono::seconds(10),
+                                                .connection_name = "emporium migrate"});
+        obs::info("broker queue declared", {{"service", module.name}, {"queue", sub.queue}});
+      }
+    }
   }
   return applied;
 }

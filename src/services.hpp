@@ -77,12 +77,21 @@ class Service {
 };
 
 // One service of the platform.
+// A queue a service consumes events from, and the event types bound to it.
+struct Subscription {
+  std::string_view queue;
+  std::vector<std::string> patterns;
+};
+
 struct ServiceModule {
   std::string_view name;
   std::string_view default_listen;  // for the split shape
   std::vector<db::Migration> (*migrations)();
   std::unique_ptr<Service> (*mount)(ServiceContext&);
   bool outbox = false;  // its database has an outbox table to relay
+  // What it subscribes to at mount; `emporium migrate` declares these queues
+  // on RabbitMQ ahead of the first start.
+  std::vector<Subscription> subscriptions{};
 };
 
 // The service modules built into this binary, in start-up order.

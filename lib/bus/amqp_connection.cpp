@@ -83,8 +83,8 @@ AmqpUrl parse_amqp_url(const std::string& url, const std::string& ca_file) {
   u.vhost = info.vhost;
   u.tls = info.ssl != 0;
   u.ca_file = ca_file;
-  u.redacted = std::string(u.tls ? "amqps://" : "amqp://") + u.user + ":***@" + u.host + ":" + std::to_string(u.port) + "/" +
-               (u.vhost == "/" ? std::string() : u.vhost);
+  u.redacted = std::string(u.tls ? "amqps://" : "amqp://") + u.user + ":***@" + u.host + ":" +
+               std::to_string(u.port) + "/" + (u.vhost == "/" ? std::string() : u.vhost);
   return u;
 }
 

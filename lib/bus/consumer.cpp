@@ -31,7 +31,26 @@ timeval poll_timeval() {
   return tv;
 }
 
+// The exchange, the queue and its retry and dead-letter queues, the bindings.
+void declare_topology(AmqpConnection& conn, const ConsumerOptions& options) {
+  const std::string& q = options.queue;
+  conn.declare_exchange(options.exchange);
+  conn.declare_queue(q);
+  conn.declare_queue(q + ".retry",
+                     {{"x-dead-letter-exchange", ""}, {"x-dead-letter-routing-key", q}});
+  conn.declare_queue(q + ".dead");
+  for (const auto& pattern : options.bindings) {
+    conn.bind(q, options.exchange, pattern);
+  }
+}
+
 }  // namespace
+
+void declare_queue(const ConsumerOptions& options) {
+  AmqpConnection conn(detail::parse_amqp_url(options.url, options.ca_file), options.timeout, 0,
+                      options.connection_name + " (set-up)");
+  declare_topology(conn, options);
+}
 
 // One connection's worth of state: the consuming connection and, created on
 // the first failure, a second one in confirm mode for retries and dead letters.
@@ -134,14 +153,7 @@ void RabbitConsumer::session() {
   const auto url = detail::parse_amqp_url(options_.url, options_.ca_file);
   Session s(options_, url);
   const std::string& q = options_.queue;
-  s.conn.declare_exchange(options_.exchange);
-  s.conn.declare_queue(q);
-  s.conn.declare_queue(q + ".retry",
-                       {{"x-dead-letter-exchange", ""}, {"x-dead-letter-routing-key", q}});
-  s.conn.declare_queue(q + ".dead");
-  for (const auto& pattern : options_.bindings) {
-    s.conn.bind(q, options_.exchange, pattern);
-  }
+  declare_topology(s.conn, options_);
   s.conn.qos(options_.prefetch);
   s.conn.consume(q);
   connected_ = true;

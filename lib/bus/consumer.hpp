@@ -16,7 +16,7 @@
 namespace emporium::bus {
 
 struct ConsumerOptions {
-  std::string url{};  // amqp://user:pass@host:port[/vhost], as RabbitOptions::url
+  std::string url{};      // amqp://user:pass@host:port[/vhost], as RabbitOptions::url
   std::string ca_file{};  // for amqps://, as RabbitOptions::ca_file
   // The service's durable queue, e.g. "notification.orders". Also declared:
   // "<queue>.retry" (failed deliveries wait there, then dead-letter back into
@@ -38,6 +38,14 @@ struct ConsumerOptions {
   int heartbeat_seconds = 30;
   std::string connection_name = "emporium";
 };
+
+// Declares what a RabbitConsumer with `options` declares when it subscribes:
+// the exchange, the durable queue with its "<queue>.retry" and
+// "<queue>.dead" queues, and the bindings; idempotent. For deploy-time set-up
+// (emporium migrate), so that events published before the consumer first
+// runs wait in its queue instead of being dropped as unroutable. Throws
+// core::Error (transient) when the broker cannot be reached.
+void declare_queue(const ConsumerOptions& options);
 
 // Consumes a durable queue bound to the exchange, with manual acks, on a
 // thread of its own, calling `handler` once per delivery.

@@ -85,7 +85,7 @@ class NotificationService final : public Service {
               return users_.profile(user_id, request_id);
             },
             ctx.metrics, NotifierOptions{.from = checked_from(ctx.config)}) {
-    ctx.subscribe("notification", {"order.*", "user.registered"},
+    ctx.subscribe(std::string(subscription().queue), subscription().patterns,
                   [this](const bus::Event& e) { return notifier_.handle(e); });
     warn_if_deaf(ctx.config);
   }
@@ -101,6 +101,11 @@ class NotificationService final : public Service {
 
 std::vector<db::Migration> migrations() {
   return db::migrations_from(embedded::notification_migrations());
+}
+
+const Subscription& subscription() {
+  static const Subscription s{"notification", {"order.*", "user.registered"}};
+  return s;
 }
 
 std::unique_ptr<Service> mount(ServiceContext& ctx) {

@@ -11,5 +11,7 @@ namespace emporium::notification {
 // SMTP when smtp_url is set, else into the log. It serves no routes of its own.
 std::vector<db::Migration> migrations();
 std::unique_ptr<Service> mount(ServiceContext& ctx);
+// The queue it consumes and the event types bound to it.
+const Subscription& subscription();
 
 }  // namespace emporium::notification

@@ -47,7 +47,7 @@ const CALLS = {
 const STORE_USERS = {
   postgresql: ['product', 'user', 'cart', 'order', 'notification', 'migration'],
   redis: ['product'],
-  rabbitmq: ['product', 'user', 'order', 'notification'],
+  rabbitmq: ['product', 'user', 'order', 'notification', 'migration'],
   smtp: ['notification'],
 };
 

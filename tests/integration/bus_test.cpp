@@ -527,15 +527,17 @@ TEST_F(Bus, OverTlsEventsFlowAndAnUntrustedBrokerIsRefused) {
   auto untrusted = trusted;
   untrusted.ca_file = "/etc/ssl/certs/ca-certificates.crt";
   RabbitPublisher refused(untrusted);
-  EXPECT_THROW(refused.publish(make_event(types::order_cancelled, R"({"order_id":"o2","user_id":"u1"})")),
-               core::Error);
+  EXPECT_THROW(
+      refused.publish(make_event(types::order_cancelled, R"({"order_id":"o2","user_id":"u1"})")),
+      core::Error);
   EXPECT_FALSE(refused.reachable(1s));
   // Nor does plain AMQP work on the TLS port.
   auto plain = trusted;
   plain.url.replace(0, 5, "amqp");
   RabbitPublisher cleartext(plain);
-  EXPECT_THROW(cleartext.publish(make_event(types::order_cancelled, R"({"order_id":"o3","user_id":"u1"})")),
-               core::Error);
+  EXPECT_THROW(
+      cleartext.publish(make_event(types::order_cancelled, R"({"order_id":"o3","user_id":"u1"})")),
+      core::Error);
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(inbox.size(), 1U);
 }
@@ -593,10 +595,11 @@ class BusOutage : public ::testing::Test {
 
   // Runs the script for this test's broker alone; returns its stdout.
   std::string services(const std::string& verb) {
-    return test::local_services(verb, dir_, {{"EMPORIUM_TEST_SERVICES", "rabbitmq"},
-                                     {"EMPORIUM_TEST_AMQP_PORT", std::to_string(ports_[0])},
-                                     {"EMPORIUM_TEST_AMQP_DIST_PORT", std::to_string(ports_[1])},
-                                     {"EMPORIUM_TEST_EPMD_PORT", std::to_string(ports_[2])}});
+    return test::local_services(verb, dir_,
+                                {{"EMPORIUM_TEST_SERVICES", "rabbitmq"},
+                                 {"EMPORIUM_TEST_AMQP_PORT", std::to_string(ports_[0])},
+                                 {"EMPORIUM_TEST_AMQP_DIST_PORT", std::to_string(ports_[1])},
+                                 {"EMPORIUM_TEST_EPMD_PORT", std::to_string(ports_[2])}});
   }
 
   std::filesystem::path script_;

@@ -361,5 +361,46 @@ TEST(Faults, OrderServiceKilledBeforeThePublishWasConfirmedSendsOneEmail) {
   EXPECT_EQ(with_subject(mails, ref).size(), 1u);
 }
 
+// `emporium migrate` with amqp_url declares the notification queue and its
+// bindings: an event published before the notification service ever
+// connected (a first deployment, the service still starting) waits in the
+// queue instead of being dropped as unroutable, and its email goes out once
+// the service is up.
+TEST(Faults, EventsBeforeTheNotificationServiceFirstRunsWaitInItsQueue) {
+  auto rabbit = private_rabbitmq();
+  {
+    Process migrate({"migrate", "--data-dir=" + temp_dir(), "--amqp-url=" + rabbit->url()});
+    ASSERT_EQ(migrate.wait_exit(60s), 0) << migrate.output();
+    EXPECT_NE(migrate.output().find("broker queue declared"), std::string::npos)
+        << migrate.output();
+  }
+  TcpProxy not_yet(rabbit->port());  // refuses connections until open()
+  const std::string direct = "--amqp-url=" + rabbit->url();
+  Maildev maildev;
+  SplitShop shop(nullptr, Storage{}, {"--smtp-url=" + required_env("EMPORIUM_TEST_SMTP_URL")},
+                 {{"product", {direct}},
+                  {"user", {direct}},
+                  {"order", {direct}},
+                  {"notification",
+                   {"--amqp-url=amqp://guest:guest@127.0.0.1:" + std::to_string(not_yet.port())}}});
+  const auto address = unique_address("early");
+  shop.register_and_login(address);
+  EXPECT_TRUE(eventually(
+      [&] {
+        return metric(shop.service_port("user"),
+                      R"(emporium_outbox_published_total{outbox="user",type="user.registered"})") ==
+               1;
+      },
+      10s));
+  std::this_thread::sleep_for(1s);
+  EXPECT_TRUE(maildev.to(address).empty());
+
+  not_yet.open();
+  ASSERT_TRUE(shop.process("notification").wait_for_line("RabbitMQ consumer subscribed", 30s));
+  const auto mails = maildev.wait(address, 1, 30s);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(text_of(mails[0], "subject"), "Welcome to Emporium");
+}
+
 }  // namespace
 }  // namespace emporium::test
