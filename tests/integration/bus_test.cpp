@@ -544,29 +544,6 @@ TEST_F(Bus, OverTlsEventsFlowAndAnUntrustedBrokerIsRefused) {
 
 // --- a private broker that the test stops and starts again ------------------
 
-std::vector<std::uint16_t> free_ports(int n) {
-  std::vector<int> fds;
-  std::vector<std::uint16_t> ports;
-  for (int i = 0; i < n; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      ::close(fd);
-      break;
-    }
-    fds.push_back(fd);
-    ports.push_back(ntohs(addr.sin_port));
-  }
-  for (int fd : fds) {
-    ::close(fd);
-  }
-  return ports;
-}
-
 class BusOutage : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -576,8 +553,8 @@ class BusOutage : public ::testing::Test {
     ASSERT_TRUE(std::filesystem::exists(script_))
         << script_ << " not found; set EMPORIUM_SOURCE_DIR to the repository";
     dir_ = std::filesystem::path(base) / ("amqp-" + core::new_id().substr(0, 8));
-    ports_ = free_ports(3);
-    ASSERT_EQ(ports_.size(), 3U);
+    ports_ = test::free_ports(4);
+    ASSERT_EQ(ports_.size(), 4U);
     const auto out = services("start");
     const std::string key = "export EMPORIUM_TEST_AMQP_URL=";
     const auto at = out.find(key);
@@ -599,7 +576,8 @@ class BusOutage : public ::testing::Test {
                                 {{"EMPORIUM_TEST_SERVICES", "rabbitmq"},
                                  {"EMPORIUM_TEST_AMQP_PORT", std::to_string(ports_[0])},
                                  {"EMPORIUM_TEST_AMQP_DIST_PORT", std::to_string(ports_[1])},
-                                 {"EMPORIUM_TEST_EPMD_PORT", std::to_string(ports_[2])}});
+                                 {"EMPORIUM_TEST_EPMD_PORT", std::to_string(ports_[2])},
+                                 {"EMPORIUM_TEST_AMQPS_PORT", std::to_string(ports_[3])}});
   }
 
   std::filesystem::path script_;
@@ -690,7 +668,7 @@ TEST_F(BusOutage, OutboxKeepsEventsWhileTheBrokerIsDownAndEverythingFlowsAfter) 
   consumer.stop();
   EXPECT_LT(Clock::now() - start, 1500ms);
   RabbitConsumer lonely(
-      {.url = "amqp://guest:guest@127.0.0.1:" + std::to_string(free_ports(1).at(0)),
+      {.url = "amqp://guest:guest@127.0.0.1:" + std::to_string(test::free_ports(1).at(0)),
        .queue = "outage.nobody",
        .bindings = {"#"}},
       inbox.handler(), *metrics_);

@@ -86,7 +86,7 @@ class PrivateRedis {
     }
     script_ = repo_root() / "scripts" / "local-services.sh";
     dir_ = std::filesystem::path(base) / unique("redis");
-    port_ = free_port();
+    port_ = test::free_ports(1).at(0);
     const auto out = services("start");
     const std::string key = "export EMPORIUM_TEST_REDIS_URL=";
     const auto at = out.find(key);

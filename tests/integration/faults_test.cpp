@@ -23,7 +23,7 @@ using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
 // A server of this test's own (scripts/local-services.sh in a directory
-// under EMPORIUM_TEST_SERVICES_DIR, on ports picked at random), so stopping
+// under EMPORIUM_TEST_SERVICES_DIR, on free ports picked at random), so stopping
 // it disturbs no other test. `ports` are the port variables the script reads
 // for it; `url_var` the variable whose export is its URL.
 class PrivateServer {
@@ -36,9 +36,9 @@ class PrivateServer {
           "EMPORIUM_TEST_SERVICES_DIR is not set: run the suite via make test");
     }
     dir_ = std::filesystem::path(base) / (service_ + "-" + core::new_id().substr(0, 8));
-    const auto first = 20000 + (std::random_device{}() % 20000);
+    const auto ports = free_ports(static_cast<int>(port_vars.size()));
     for (std::size_t i = 0; i < port_vars.size(); ++i) {
-      env_[port_vars[i]] = std::to_string(first + i);
+      env_[port_vars[i]] = std::to_string(ports[i]);
     }
     env_["EMPORIUM_TEST_SERVICES"] = service_;
     const auto out = run("start");

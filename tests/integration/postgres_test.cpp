@@ -472,22 +472,6 @@ TEST_F(Postgres, SchemasKeepServicesApart) {
 
 // --- a private server that the test stops and restarts ---------------------
 
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    return 0;
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 class PostgresRestart : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -497,7 +481,7 @@ class PostgresRestart : public ::testing::Test {
     ASSERT_TRUE(std::filesystem::exists(script_))
         << script_ << " not found; set EMPORIUM_SOURCE_DIR to the repository";
     dir_ = std::filesystem::path(base) / unique_name("restart");
-    port_ = free_port();
+    port_ = test::free_ports(1).at(0);
     ASSERT_NE(port_, 0);
     const auto out = services("start");
     const std::string key = "export EMPORIUM_TEST_DATABASE_URL=";

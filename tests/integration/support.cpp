@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,13 +12,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <random>
 #include <stdexcept>
 
 extern char** environ;
@@ -290,7 +292,8 @@ std::string RawConnection::read_responses(int n, std::chrono::milliseconds timeo
   const auto deadline = clock::now() + timeout;
   while (complete_responses(pending_) < n && clock::now() < deadline) {
     pollfd p{fd_, POLLIN, 0};
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     if (poll(&p, 1, static_cast<int>(std::max<std::int64_t>(1, left.count()))) <= 0) {
       continue;
     }
@@ -391,6 +394,35 @@ std::string temp_file(const std::string& text, const std::string& suffix) {
   const auto path = std::filesystem::path(temp_dir()) / ("file" + suffix);
   std::ofstream(path) << text;
   return path.string();
+}
+
+std::vector<std::uint16_t> free_ports(int n) {
+  static std::mutex mutex;
+  static std::mt19937 rng(std::random_device{}());
+  std::lock_guard lock(mutex);
+  std::vector<std::uint16_t> ports;
+  for (int tries = 0; static_cast<int>(ports.size()) < n && tries < 10'000; ++tries) {
+    const auto port = static_cast<std::uint16_t>(15000 + rng() % 17000);
+    if (std::find(ports.begin(), ports.end(), port) != ports.end()) {
+      continue;
+    }
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    const bool free = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    if (free) {
+      ports.push_back(port);
+    }
+  }
+  if (static_cast<int>(ports.size()) < n) {
+    throw std::runtime_error("no free ports on 127.0.0.1 below 32000");
+  }
+  return ports;
 }
 
 }  // namespace emporium::test

@@ -115,6 +115,12 @@ std::filesystem::path repo_root();
 std::string local_services(const std::string& verb, const std::filesystem::path& dir,
                            const std::map<std::string, std::string>& env);
 
+// `n` distinct TCP ports that nothing on 127.0.0.1 is bound to now, picked
+// at random below the kernel's ephemeral range (32768 and up), so that no
+// outgoing connection takes one while a test's own server is stopped and
+// started again. For servers the tests start (scripts/local-services.sh).
+std::vector<std::uint16_t> free_ports(int n);
+
 // Writes `text` to a new temporary file and returns its path.
 std::string temp_file(const std::string& text, const std::string& suffix = "");
 // Creates a new temporary directory and returns its path.
