@@ -1,14 +1,20 @@
 #include "services.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 
 #include "bus/consumer.hpp"
 #include "bus/outbox.hpp"
 #include "bus/publisher.hpp"
 #include "cart/service.hpp"
+#include "core/error.hpp"
 #include "gateway/gateway.hpp"
 #include "notification/service.hpp"
 #include "obs/log.hpp"
@@ -129,9 +135,13 @@ struct Services::State {
   }
 
   ~State() {
-    // Stop what delivers work first (consumers, relays, the in-process bus),
-    // then the services, newest first: later ones call earlier ones
-    // in-process (order -> cart -> product).
+    // Stop what delivers work first (the broker probe, consumers, relays, the
+    // in-process bus), then the services, newest first: later ones call
+    // earlier ones in-process (order -> cart -> product).
+    if (broker_probe.joinable()) {
+      broker_probe.request_stop();
+      broker_probe.join();
+    }
     consumers.clear();
     relays.clear();
     if (local_bus != nullptr) {
@@ -140,6 +150,20 @@ struct Services::State {
     while (!services.empty()) {
       services.pop_back();
     }
+  }
+
+  // Probes the broker every 2 s off the request path (a probe can block for
+  // a name lookup or a connect timeout); /readyz reads only the result.
+  void start_broker_probe() {
+    broker_probe = std::jthread([this](std::stop_token stop) {
+      std::mutex mutex;
+      std::condition_variable_any wake;
+      while (!stop.stop_requested()) {
+        broker_ok = rabbit_publisher->probe(std::chrono::seconds(1));
+        std::unique_lock lock(mutex);
+        wake.wait_for(lock, stop, std::chrono::seconds(2), [] { return false; });
+      }
+    });
   }
 
   void subscribe(std::string queue, std::vector<std::string> patterns, bus::Handler handler) {
@@ -166,6 +190,8 @@ struct Services::State {
   std::unique_ptr<bus::Publisher> publisher;
   bus::LocalBus* local_bus = nullptr;                // the publisher, in the in-process shape
   bus::RabbitPublisher* rabbit_publisher = nullptr;  // the publisher, over RabbitMQ
+  std::atomic<bool> broker_ok{false};                // the broker probe's last answer
+  std::jthread broker_probe;
   std::vector<std::unique_ptr<bus::OutboxRelay>> relays;
   // A service's outbox and its relay (set once every module is mounted).
   struct Outbox {
@@ -250,9 +276,10 @@ Services::Services(const config::Config& config, obs::Registry& metrics, http::R
               return false;
             }
           }
-          return st.rabbit_publisher->reachable(std::chrono::milliseconds(500));
+          return st.broker_ok.load();
         },
         false);
+    st.start_broker_probe();
   }
   for (auto& outbox : st.outboxes) {
     outbox.relay = st.relays
@@ -313,13 +340,20 @@ int migrate_all(const config::Config& config) {
     applied += db::migrate(*database, module.name, module.migrations());
     if (!config.str("amqp_url").empty()) {
       for (const auto& sub : module.subscriptions) {
-        bus::declare_queue(bus::ConsumerOptions{.url = config.str("amqp_url"),
-                                                .ca_file = config.str("amqp_ca_file"),
-                                                .queue = std::string(sub.queue),
-                                                .bindings = sub.patterns,
-                                                .timeout = std::chrono::seconds(10),
-                                                .connection_name = "emporium migrate"});
-        obs::info("broker queue declared", {{"service", module.name}, {"queue", sub.queue}});
+        // Best effort: the consumer declares its queue itself when it first
+        // connects, so a broker outage must not block a rollout.
+        try {
+          bus::declare_queue(bus::ConsumerOptions{.url = config.str("amqp_url"),
+                                                  .ca_file = config.str("amqp_ca_file"),
+                                                  .queue = std::string(sub.queue),
+                                                  .bindings = sub.patterns,
+                                                  .timeout = std::chrono::seconds(10),
+                                                  .connection_name = "emporium migrate"});
+          obs::info("broker queue declared", {{"service", module.name}, {"queue", sub.queue}});
+        } catch (const core::Error& e) {
+          obs::warn("broker queue not declared: the consumer declares it when it connects",
+                    {{"service", module.name}, {"queue", sub.queue}, {"error", e.what()}});
+        }
       }
     }
   }

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <fstream>
 #include <stdexcept>
 
 #include "core/error.hpp"
@@ -83,6 +84,15 @@ AmqpUrl parse_amqp_url(const std::string& url, const std::string& ca_file) {
   u.vhost = info.vhost;
   u.tls = info.ssl != 0;
   u.ca_file = ca_file;
+  if (u.tls) {
+    // rabbitmq-c 0.11 verifies only against the CA file it is given.
+    if (ca_file.empty()) {
+      throw std::invalid_argument("amqps:// needs a CA file to verify the broker (amqp_ca_file)");
+    }
+    if (!std::ifstream(ca_file).good()) {
+      throw std::invalid_argument("cannot read the CA file " + ca_file + " (amqp_ca_file)");
+    }
+  }
   u.redacted = std::string(u.tls ? "amqps://" : "amqp://") + u.user + ":***@" + u.host + ":" +
                std::to_string(u.port) + "/" + (u.vhost == "/" ? std::string() : u.vhost);
   return u;
@@ -166,8 +176,7 @@ void AmqpConnection::connect(const AmqpUrl& url, std::chrono::milliseconds timeo
   if (url.tls) {
     amqp_ssl_socket_set_verify_peer(socket, 1);
     amqp_ssl_socket_set_verify_hostname(socket, 1);
-    if (!url.ca_file.empty() &&
-        amqp_ssl_socket_set_cacert(socket, url.ca_file.c_str()) != AMQP_STATUS_OK) {
+    if (amqp_ssl_socket_set_cacert(socket, url.ca_file.c_str()) != AMQP_STATUS_OK) {
       fail("cannot read the CA certificates in " + url.ca_file);
     }
   }

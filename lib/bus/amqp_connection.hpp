@@ -29,8 +29,10 @@ struct AmqpUrl {
 };
 
 // Parses amqp://user:pass@host:port[/vhost] and amqps://... (TLS, default
-// port 5671; `ca_file` names the CA certificates to trust). Throws
-// std::invalid_argument (without the password) when it is malformed.
+// port 5671; `ca_file` names the CA certificates to trust and must be
+// readable; the host must be a name the certificate lists, not an IP
+// address). Throws std::invalid_argument (without the password) when it is
+// malformed.
 AmqpUrl parse_amqp_url(const std::string& url, const std::string& ca_file = {});
 
 struct Header {

@@ -93,7 +93,7 @@ RabbitConsumer::RabbitConsumer(ConsumerOptions options, Handler handler, Metrics
       consumed_(metrics.consumed.with({options_.queue})),
       failed_(metrics.failed.with({options_.queue})),
       dead_lettered_(metrics.dead_lettered.with({options_.queue})) {
-  detail::parse_amqp_url(options_.url);  // throws when malformed
+  detail::parse_amqp_url(options_.url, options_.ca_file);  // throws when malformed
   if (options_.queue.empty() || options_.queue.size() > 240) {
     throw std::invalid_argument("RabbitConsumer: the queue name must have 1 to 240 characters");
   }

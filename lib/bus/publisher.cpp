@@ -13,8 +13,8 @@ struct RabbitPublisher::Impl {
   detail::AmqpUrl url;
   std::mutex mutex;
   std::unique_ptr<detail::AmqpConnection> conn;
-  // The outcome of the last connect or publish: false after a failure.
-  std::atomic<bool> last_ok{true};
+  // The outcome of the last connect or publish; false before the first.
+  std::atomic<bool> last_ok{false};
 
   // Caller holds the mutex.
   void ensure_connected() {
@@ -50,8 +50,16 @@ void RabbitPublisher::connect() {
   impl_->last_ok = true;
 }
 
-bool RabbitPublisher::reachable(std::chrono::milliseconds timeout) const {
-  return impl_->last_ok.load() && detail::tcp_reachable(impl_->url, timeout);
+bool RabbitPublisher::probe(std::chrono::milliseconds timeout) {
+  if (impl_->last_ok.load()) {
+    return detail::tcp_reachable(impl_->url, timeout);
+  }
+  try {
+    connect();
+    return true;
+  } catch (const core::Error&) {
+    return false;
+  }
 }
 
 void RabbitPublisher::publish(const Event& event) {

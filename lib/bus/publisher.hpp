@@ -37,7 +37,7 @@ struct RabbitOptions {
   // refuses.
   std::string url{};
   // For amqps:// URLs: the CA certificates (PEM file) that sign the broker's
-  // certificate; empty: OpenSSL's default paths.
+  // certificate (required, readable).
   std::string ca_file{};
   std::string exchange{kExchange};
   // Deadline of connecting (TCP and AMQP handshake), of each RPC, and of the
@@ -70,10 +70,12 @@ class RabbitPublisher final : public Publisher {
   // readiness check. Throws core::Error (transient) on failure.
   void connect();
 
-  // For readiness checks, without waiting on a publish in progress: false
-  // when the broker refuses a TCP connection within `timeout` or the last
-  // attempt to connect or publish failed (until one succeeds again).
-  bool reachable(std::chrono::milliseconds timeout) const;
+  // For a background readiness probe (it may block up to the connect
+  // timeout, or behind a publish in progress; never call it from a request):
+  // until a connect or publish has succeeded, and after one failed, a full
+  // connect (TCP, TLS, login, exchange); otherwise a TCP connection to the
+  // broker within `timeout`. True when that worked.
+  bool probe(std::chrono::milliseconds timeout);
 
  private:
   struct Impl;

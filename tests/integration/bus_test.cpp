@@ -521,16 +521,25 @@ TEST_F(Bus, OverTlsEventsFlowAndAnUntrustedBrokerIsRefused) {
   publisher.publish(event);
   ASSERT_TRUE(eventually([&] { return inbox.size() == 1; })) << "received " << inbox.size();
   EXPECT_EQ(inbox.all().at(0).id, event.id);
-  EXPECT_TRUE(publisher.reachable(1s));
+  EXPECT_TRUE(publisher.probe(1s));
 
   // The system's CA bundle does not know the test CA: the handshake fails.
   auto untrusted = trusted;
   untrusted.ca_file = "/etc/ssl/certs/ca-certificates.crt";
   RabbitPublisher refused(untrusted);
+  // The readiness probe does the whole handshake until one has succeeded.
+  EXPECT_FALSE(refused.probe(1s));
   EXPECT_THROW(
       refused.publish(make_event(types::order_cancelled, R"({"order_id":"o2","user_id":"u1"})")),
       core::Error);
-  EXPECT_FALSE(refused.reachable(1s));
+  EXPECT_FALSE(refused.probe(1s));
+  // No CA file, or one that cannot be read: refused at once, as configuration.
+  auto no_ca = trusted;
+  no_ca.ca_file.clear();
+  EXPECT_THROW(RabbitPublisher{no_ca}, std::invalid_argument);
+  auto missing_ca = trusted;
+  missing_ca.ca_file = "/nonexistent/ca.pem";
+  EXPECT_THROW(RabbitPublisher{missing_ca}, std::invalid_argument);
   // Nor does plain AMQP work on the TLS port.
   auto plain = trusted;
   plain.url.replace(0, 5, "amqp");

@@ -1,6 +1,7 @@
 #include "mailbox.hpp"
 
 #include <cstdlib>
+#include <limits>
 #include <stdexcept>
 #include <thread>
 
@@ -14,10 +15,11 @@ namespace json = boost::json;
 std::string required_env(const char* name) {
   const char* v = std::getenv(name);
   if (v == nullptr || *v == '\0') {
-    throw std::runtime_error(std::string(name) +
-                             " is not set. Start the test servers first:\n"
-                             "  eval \"$(scripts/local-services.sh start /tmp/emporium-services)\"\n"
-                             "(the test command does this; these tests never skip)");
+    throw std::runtime_error(
+        std::string(name) +
+        " is not set. Start the test servers first:\n"
+        "  eval \"$(scripts/local-services.sh start /tmp/emporium-services)\"\n"
+        "(the test command does this; these tests never skip)");
   }
   return v;
 }
@@ -91,11 +93,23 @@ std::vector<json::object> with_subject(const std::vector<json::object>& mails,
 
 double metric(std::uint16_t port, const std::string& series) {
   auto res = request("GET", port, "/metrics");
-  if (!res) {
-    return 0;
+  if (!res || res->status != 200) {
+    return std::numeric_limits<double>::quiet_NaN();
   }
   const auto at = res->body.find("\n" + series + " ");
   return at == std::string::npos ? 0 : std::stod(res->body.substr(at + series.size() + 2));
+}
+
+std::string readiness_status(std::uint16_t port) {
+  auto res = request("GET", port, "/readyz");
+  if (!res) {
+    return "no answer";
+  }
+  try {
+    return std::string(json::parse(res->body).at("status").as_string());
+  } catch (const std::exception&) {
+    return "unparsable: " + res->body;
+  }
 }
 
 }  // namespace emporium::test

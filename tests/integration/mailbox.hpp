@@ -36,8 +36,9 @@ class Maildev {
   // Every email maildev holds for `address`, oldest first.
   std::vector<boost::json::object> to(const std::string& address) const;
   // Waits until `address` has at least `n` emails; returns them all.
-  std::vector<boost::json::object> wait(const std::string& address, std::size_t n,
-                                        std::chrono::milliseconds limit = std::chrono::seconds(20)) const;
+  std::vector<boost::json::object> wait(
+      const std::string& address, std::size_t n,
+      std::chrono::milliseconds limit = std::chrono::seconds(20)) const;
 
  private:
   std::uint16_t port_;
@@ -48,8 +49,13 @@ std::vector<boost::json::object> with_subject(const std::vector<boost::json::obj
                                               const std::string& part);
 
 // A series of the process's /metrics on `port` (e.g.
-// emporium_emails_sent_total{kind="welcome"}); 0 when absent.
+// emporium_emails_sent_total{kind="welcome"}); 0 when absent, NaN when the
+// process does not answer (so no comparison holds).
 double metric(std::uint16_t port, const std::string& series);
+
+// The status field of the process's GET /readyz ("ready", "degraded",
+// "not ready"), or "no answer".
+std::string readiness_status(std::uint16_t port);
 
 // Events the notification queue of the process on `port` handled.
 inline const std::string kNotificationsHandled =

@@ -288,7 +288,8 @@ TEST(Notification, SplitShapeOverRabbitMqSendsOneEmailPerEvent) {
   const auto amqp = env("EMPORIUM_TEST_AMQP_URL");
   SplitShop shop(nullptr, Storage{},
                  {"--amqp-url=" + amqp, "--smtp-url=" + env("EMPORIUM_TEST_SMTP_URL")});
-  ASSERT_TRUE(shop.process("notification").wait_for_line("RabbitMQ consumer subscribed", 20s))
+  ASSERT_TRUE(eventually(
+      [&] { return readiness_status(shop.service_port("notification")) == "ready"; }, 30s))
       << shop.process("notification").output();
   const auto address = unique_address("ann");
   auto ann = shop.register_and_login(address);

@@ -22,7 +22,8 @@ sockaddr_in loopback(std::uint16_t port) {
 
 bool write_all(int fd, const char* data, ssize_t n) {
   for (ssize_t done = 0; done < n;) {
-    const auto w = ::write(fd, data + done, static_cast<std::size_t>(n - done));
+    // MSG_NOSIGNAL: a peer that hung up is an error here, not SIGPIPE.
+    const auto w = ::send(fd, data + done, static_cast<std::size_t>(n - done), MSG_NOSIGNAL);
     if (w <= 0) {
       return false;
     }
@@ -34,16 +35,19 @@ bool write_all(int fd, const char* data, ssize_t n) {
 }  // namespace
 
 TcpProxy::TcpProxy(std::uint16_t target) : target_(target) {
-  // Take a free port and let it go: until open(), connecting is refused.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  // Bound but not listening: the port stays ours, and connecting to it is
+  // refused until open().
+  listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a = loopback(0);
   socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+  if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (listener_ >= 0) {
+      ::close(listener_);
+    }
     throw std::runtime_error("cannot reserve a port");
   }
   port_ = ntohs(a.sin_port);
-  ::close(fd);
 }
 
 TcpProxy::~TcpProxy() {
@@ -60,12 +64,7 @@ TcpProxy::~TcpProxy() {
 }
 
 void TcpProxy::open() {
-  listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  const int one = 1;
-  ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a = loopback(port_);
-  if (::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::listen(listener_, 16) != 0) {
+  if (::listen(listener_, 16) != 0) {
     throw std::runtime_error("cannot listen on the reserved port");
   }
   acceptor_ = std::thread([this] { accept_loop(); });

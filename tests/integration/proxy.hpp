@@ -36,7 +36,7 @@ class TcpProxy {
 
   std::uint16_t target_;
   std::uint16_t port_ = 0;
-  int listener_ = -1;
+  int listener_ = -1;  // bound from construction, listening from open()
   std::atomic<Mode> mode_{Mode::forward};
   std::atomic<bool> stop_{false};
   std::thread acceptor_;
