@@ -268,6 +268,21 @@ TEST(Faults, RabbitMqDownAnOrderIsAcceptedAndItsEmailArrivesOnceItIsBack) {
   EXPECT_EQ(metric(shop.service_port("notification"), kOrderPlacedDuplicates), 0);
 }
 
+// A split shop on `rabbit` whose order service reaches the broker only
+// through `proxy`; emails go to the test SMTP server.
+std::unique_ptr<SplitShop> shop_with_order_through(const PrivateServer& rabbit,
+                                                   const TcpProxy& proxy) {
+  const std::string direct = "--amqp-url=" + rabbit.url();
+  return std::make_unique<SplitShop>(
+      nullptr, Storage{},
+      std::vector<std::string>{"--smtp-url=" + required_env("EMPORIUM_TEST_SMTP_URL")},
+      SplitShop::ServiceArgs{
+          {"product", {direct}},
+          {"user", {direct}},
+          {"notification", {direct}},
+          {"order", {"--amqp-url=amqp://guest:guest@127.0.0.1:" + std::to_string(proxy.port())}}});
+}
+
 // The order service is killed (SIGKILL) right after committing an order,
 // before its event reached the broker (the way there stalls): after a restart
 // the event is published from the outbox and exactly one email arrives.
@@ -278,12 +293,8 @@ TEST(Faults, OrderServiceKilledAfterCommitPublishesOnRestartAndOneEmailArrives) 
   stalled.open();
   const std::string direct = "--amqp-url=" + rabbit->url();
   Maildev maildev;
-  SplitShop shop(
-      nullptr, Storage{}, {"--smtp-url=" + required_env("EMPORIUM_TEST_SMTP_URL")},
-      {{"product", {direct}},
-       {"user", {direct}},
-       {"notification", {direct}},
-       {"order", {"--amqp-url=amqp://guest:guest@127.0.0.1:" + std::to_string(stalled.port())}}});
+  auto made = shop_with_order_through(*rabbit, stalled);
+  auto& shop = *made;
   ASSERT_TRUE(subscribed(shop));
   const auto b = ready_buyer(shop, maildev);
 
@@ -315,12 +326,8 @@ TEST(Faults, OrderServiceKilledBeforeThePublishWasConfirmedSendsOneEmail) {
   link.open();
   const std::string direct = "--amqp-url=" + rabbit->url();
   Maildev maildev;
-  SplitShop shop(
-      nullptr, Storage{}, {"--smtp-url=" + required_env("EMPORIUM_TEST_SMTP_URL")},
-      {{"product", {direct}},
-       {"user", {direct}},
-       {"notification", {direct}},
-       {"order", {"--amqp-url=amqp://guest:guest@127.0.0.1:" + std::to_string(link.port())}}});
+  auto made = shop_with_order_through(*rabbit, link);
+  auto& shop = *made;
   ASSERT_TRUE(subscribed(shop));
   const auto b = ready_buyer(shop, maildev);
   // A first order over the working link: the order service's publisher is
