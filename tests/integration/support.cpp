@@ -400,9 +400,15 @@ std::vector<std::uint16_t> free_ports(int n) {
   static std::mutex mutex;
   static std::mt19937 rng(std::random_device{}());
   std::lock_guard lock(mutex);
+  // Below the kernel's ephemeral range (net.ipv4.ip_local_port_range).
+  static const unsigned top = [] {
+    unsigned low = 32768;
+    std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> low;
+    return std::clamp(low, 12000U, 65535U);
+  }();
   std::vector<std::uint16_t> ports;
   for (int tries = 0; static_cast<int>(ports.size()) < n && tries < 10'000; ++tries) {
-    const auto port = static_cast<std::uint16_t>(15000 + rng() % 17000);
+    const auto port = static_cast<std::uint16_t>(10000 + rng() % (top - 10000));
     if (std::find(ports.begin(), ports.end(), port) != ports.end()) {
       continue;
     }
@@ -420,7 +426,7 @@ std::vector<std::uint16_t> free_ports(int n) {
     }
   }
   if (static_cast<int>(ports.size()) < n) {
-    throw std::runtime_error("no free ports on 127.0.0.1 below 32000");
+    throw std::runtime_error("no free ports on 127.0.0.1 below the ephemeral range");
   }
   return ports;
 }

@@ -116,7 +116,7 @@ std::string local_services(const std::string& verb, const std::filesystem::path&
                            const std::map<std::string, std::string>& env);
 
 // `n` distinct TCP ports that nothing on 127.0.0.1 is bound to now, picked
-// at random below the kernel's ephemeral range (32768 and up), so that no
+// at random below the kernel's ephemeral range (ip_local_port_range), so no
 // outgoing connection takes one while a test's own server is stopped and
 // started again. For servers the tests start (scripts/local-services.sh).
 std::vector<std::uint16_t> free_ports(int n);
