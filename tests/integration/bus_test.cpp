@@ -556,42 +556,15 @@ TEST_F(Bus, OverTlsEventsFlowAndAnUntrustedBrokerIsRefused) {
 class BusOutage : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto base = env("EMPORIUM_TEST_SERVICES_DIR");
-    ASSERT_FALSE(base.empty()) << "EMPORIUM_TEST_SERVICES_DIR" << kMissingEnv;
-    script_ = test::repo_root() / "scripts" / "local-services.sh";
-    ASSERT_TRUE(std::filesystem::exists(script_))
-        << script_ << " not found; set EMPORIUM_SOURCE_DIR to the repository";
-    dir_ = std::filesystem::path(base) / ("amqp-" + core::new_id().substr(0, 8));
-    ports_ = test::free_ports(4);
-    ASSERT_EQ(ports_.size(), 4U);
-    const auto out = services("start");
-    const std::string key = "export EMPORIUM_TEST_AMQP_URL=";
-    const auto at = out.find(key);
-    ASSERT_NE(at, std::string::npos) << "local-services.sh start printed: " << out;
-    url_ = out.substr(at + key.size(), out.find('\n', at) - at - key.size());
+    broker_ = test::PrivateServer::rabbitmq();
+    url_ = broker_->url();
     metrics_ = std::make_unique<Metrics>(registry_);
   }
 
-  void TearDown() override {
-    if (!dir_.empty()) {
-      services("stop");
-      std::filesystem::remove_all(dir_);
-    }
-  }
-
   // Runs the script for this test's broker alone; returns its stdout.
-  std::string services(const std::string& verb) {
-    return test::local_services(verb, dir_,
-                                {{"EMPORIUM_TEST_SERVICES", "rabbitmq"},
-                                 {"EMPORIUM_TEST_AMQP_PORT", std::to_string(ports_[0])},
-                                 {"EMPORIUM_TEST_AMQP_DIST_PORT", std::to_string(ports_[1])},
-                                 {"EMPORIUM_TEST_EPMD_PORT", std::to_string(ports_[2])},
-                                 {"EMPORIUM_TEST_AMQPS_PORT", std::to_string(ports_[3])}});
-  }
+  std::string services(const std::string& verb) { return broker_->run(verb); }
 
-  std::filesystem::path script_;
-  std::filesystem::path dir_;
-  std::vector<std::uint16_t> ports_;
+  std::unique_ptr<test::PrivateServer> broker_;
   std::string url_;
   obs::Registry registry_;
   std::unique_ptr<Metrics> metrics_;

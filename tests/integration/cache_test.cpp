@@ -53,20 +53,6 @@ std::string unique(const std::string& prefix) {
          std::to_string(rd());
 }
 
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    return 0;
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 std::string shared_redis_url() {
   auto url = env("EMPORIUM_TEST_REDIS_URL");
@@ -78,58 +64,28 @@ std::string shared_redis_url() {
 // scripts/local-services.sh in a private directory on a free port.
 class PrivateRedis {
  public:
-  PrivateRedis() {
-    const auto base = env("EMPORIUM_TEST_SERVICES_DIR");
-    if (base.empty()) {
-      ADD_FAILURE() << "EMPORIUM_TEST_SERVICES_DIR" << kMissingEnv;
-      return;
-    }
-    script_ = repo_root() / "scripts" / "local-services.sh";
-    dir_ = std::filesystem::path(base) / unique("redis");
-    port_ = test::free_ports(1).at(0);
-    const auto out = services("start");
-    const std::string key = "export EMPORIUM_TEST_REDIS_URL=";
-    const auto at = out.find(key);
-    if (at == std::string::npos) {
-      ADD_FAILURE() << "local-services.sh start printed: " << out;
-      return;
-    }
-    url_ = out.substr(at + key.size(), out.find('\n', at) - at - key.size());
-  }
-  ~PrivateRedis() {
-    if (!dir_.empty()) {
-      resume();
-      services("stop");
-      std::filesystem::remove_all(dir_);
-    }
-  }
+  PrivateRedis() : server_(PrivateServer::redis()) {}
+  ~PrivateRedis() { resume(); }
   PrivateRedis(const PrivateRedis&) = delete;
   PrivateRedis& operator=(const PrivateRedis&) = delete;
 
-  const std::string& url() const { return url_; }
-  void stop() { services("stop"); }
-  void start() { services("start"); }
+  const std::string& url() const { return server_->url(); }
+  void stop() { server_->run("stop"); }
+  void start() { server_->run("start"); }
   // SIGSTOP / SIGCONT: a server that accepts connections and never answers.
   void pause() { signal(SIGSTOP); }
   void resume() { signal(SIGCONT); }
 
  private:
   void signal(int signo) {
-    std::ifstream in(dir_ / "redis" / "redis.pid");
+    std::ifstream in(server_->dir() / "redis" / "redis.pid");
     pid_t pid = 0;
     if (in >> pid && pid > 0) {
       ::kill(pid, signo);
     }
   }
-  std::string services(const std::string& verb) {
-    return test::local_services(verb, dir_, {{"EMPORIUM_TEST_SERVICES", "redis"},
-                                     {"EMPORIUM_TEST_REDIS_PORT", std::to_string(port_)}});
-  }
 
-  std::filesystem::path script_;
-  std::filesystem::path dir_;
-  std::uint16_t port_ = 0;
-  std::string url_;
+  std::unique_ptr<PrivateServer> server_;
 };
 
 // --- RedisCache against the shared server -----------------------------------
@@ -248,38 +204,19 @@ TEST(RedisCacheServer, ReconnectsAfterARestartAndFailsFastWhileDown) {
 
 // --- the emporium binary with a Redis cache ---------------------------------
 
-std::vector<std::string> common_args(const std::string& data_dir) {
-  return {"--data-dir=" + data_dir,       "--jwt-secret=" + kTestSecret,
-          "--admin-email=" + kAdminEmail, "--admin-password=" + kAdminPassword,
-          "--demo-catalog=false",         "--io-threads=2",
-          "--drain-timeout=2s",           "--task-interval=200ms",
-          "--upstream-timeout=2s"};
-}
-
 // The shop in either shape with extra flags for every process (the cache
 // settings); metrics are read from the process that runs the product service.
 class CachedShop final : public Shop {
  public:
-  CachedShop(const std::string& shape, std::vector<std::string> extra, Storage storage = {})
-      : dir_(temp_dir()), extra_(std::move(extra)), storage_(std::move(storage)) {
+  CachedShop(const std::string& shape, std::vector<std::string> extra, Storage storage = {}) {
     if (shape == "all") {
-      procs_["all"] = start("all", {});
-      gateway_ = product_ = ports_["all"];
-      return;
+      all_ = std::make_unique<AllInOneShop>(std::move(storage), std::move(extra));
+      gateway_ = product_ = all_->port();
+    } else {
+      split_ = std::make_unique<SplitShop>(nullptr, std::move(storage), std::move(extra));
+      gateway_ = split_->port();
+      product_ = split_->service_port("product");
     }
-    auto url = [&](const std::string& name) {
-      return "http://127.0.0.1:" + std::to_string(ports_[name]);
-    };
-    procs_["product"] = start("product", {});
-    procs_["user"] = start("user", {});
-    procs_["cart"] = start("cart", {"--product-url=" + url("product")});
-    procs_["order"] =
-        start("order", {"--product-url=" + url("product"), "--cart-url=" + url("cart")});
-    procs_["gateway"] =
-        start("gateway", {"--product-url=" + url("product"), "--user-url=" + url("user"),
-                          "--cart-url=" + url("cart"), "--order-url=" + url("order")});
-    gateway_ = ports_["gateway"];
-    product_ = ports_["product"];
   }
 
   std::uint16_t port() const override { return gateway_; }
@@ -306,26 +243,15 @@ class CachedShop final : public Shop {
     return metric("emporium_cache_requests_total", "cache=\"product\",result=\"" + result + "\"");
   }
 
-  const std::string& output(const std::string& name) { return procs_.at(name)->output(); }
-
- private:
-  std::unique_ptr<Process> start(const std::string& name, std::vector<std::string> extra) {
-    auto args = common_args(dir_ + "/" + name);
-    const auto storage = storage_.args();
-    args.insert(args.end(), storage.begin(), storage.end());
-    args.insert(args.end(), extra_.begin(), extra_.end());
-    args.insert(args.begin(), {"serve", "--services=" + name, "--listen=127.0.0.1:0"});
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto p = std::make_unique<Process>(args);
-    ports_[name] = p->wait_listening(std::chrono::seconds(20));
-    return p;
+  // Everything the process running service `name` printed ("all" for the
+  // all-in-one process).
+  const std::string& output(const std::string& name) {
+    return all_ ? all_->process().output() : split_->process(name).output();
   }
 
-  std::string dir_;
-  std::vector<std::string> extra_;
-  Storage storage_;
-  std::map<std::string, std::unique_ptr<Process>> procs_;
-  std::map<std::string, std::uint16_t> ports_;
+ private:
+  std::unique_ptr<AllInOneShop> all_;
+  std::unique_ptr<SplitShop> split_;
   std::uint16_t gateway_ = 0;
   std::uint16_t product_ = 0;
 };
@@ -517,7 +443,7 @@ TEST(CacheShop, AMalformedRedisUrlStopsStartUp) {
 }
 
 TEST(CacheShop, StartsAndServesWhileRedisIsUnreachable) {
-  const auto closed = free_port();
+  const auto closed = free_ports(1).at(0);
   CachedShop shop("all", {"--redis-url=redis://127.0.0.1:" + std::to_string(closed)});
   EXPECT_EQ(shop.call("GET", "/readyz").status, 200);
   const auto id = shop.create_product("Offline", 2, 3);

@@ -22,56 +22,9 @@ namespace {
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
-// A server of this test's own (scripts/local-services.sh in a directory
-// under EMPORIUM_TEST_SERVICES_DIR, on free ports picked at random), so stopping
-// it disturbs no other test. `ports` are the port variables the script reads
-// for it; `url_var` the variable whose export is its URL.
-class PrivateServer {
- public:
-  PrivateServer(std::string service, const std::vector<std::string>& port_vars, std::string url_var)
-      : service_(std::move(service)) {
-    const char* base = std::getenv("EMPORIUM_TEST_SERVICES_DIR");
-    if (base == nullptr || *base == '\0') {
-      throw std::runtime_error(
-          "EMPORIUM_TEST_SERVICES_DIR is not set: run the suite via make test");
-    }
-    dir_ = std::filesystem::path(base) / (service_ + "-" + core::new_id().substr(0, 8));
-    const auto ports = free_ports(static_cast<int>(port_vars.size()));
-    for (std::size_t i = 0; i < port_vars.size(); ++i) {
-      env_[port_vars[i]] = std::to_string(ports[i]);
-    }
-    env_["EMPORIUM_TEST_SERVICES"] = service_;
-    const auto out = run("start");
-    const std::string key = "export " + url_var + "=";
-    const auto at = out.find(key);
-    if (at == std::string::npos) {
-      run("stop");  // the destructor does not run when the constructor throws
-      throw std::runtime_error("local-services.sh start printed: " + out);
-    }
-    url_ = out.substr(at + key.size(), out.find('\n', at) - at - key.size());
-  }
-  ~PrivateServer() {
-    run("stop");
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  PrivateServer(const PrivateServer&) = delete;
-  PrivateServer& operator=(const PrivateServer&) = delete;
-
-  std::string run(const std::string& verb) { return local_services(verb, dir_, env_); }
-  const std::string& url() const { return url_; }
-  std::uint16_t port() const { return port_of(url_); }
-
- private:
-  std::string service_;
-  std::filesystem::path dir_;
-  std::map<std::string, std::string> env_;
-  std::string url_;
-};
-
 TEST(Faults, PostgresRestartUnderLoadFailsFastRecoversAndLosesNoOrder) {
-  PrivateServer pg("postgres", {"EMPORIUM_TEST_PG_PORT"}, "EMPORIUM_TEST_DATABASE_URL");
-  AllInOneShop shop(Storage::postgres_on(pg.url()));
+  auto pg = PrivateServer::postgres();
+  AllInOneShop shop(Storage::postgres_on(pg->url()));
   const auto id = shop.create_product("Resilient", 3, 1'000'000);
   std::vector<Customer> buyers;
   for (int i = 0; i < 4; ++i) {
@@ -115,9 +68,9 @@ TEST(Faults, PostgresRestartUnderLoadFailsFastRecoversAndLosesNoOrder) {
     });
   }
   std::this_thread::sleep_for(1500ms);
-  pg.run("stop");
+  pg->run("stop");
   std::this_thread::sleep_for(2500ms);
-  pg.run("start");
+  pg->run("start");
   // The shop recovers by itself: the same process serves orders again.
   bool recovered = false;
   const auto deadline = clock_type::now() + 20s;
@@ -170,15 +123,6 @@ TEST(Faults, PostgresRestartUnderLoadFailsFastRecoversAndLosesNoOrder) {
   std::printf("statuses during the run: %s\n", report.c_str());
 }
 
-// RabbitMQ of this test's own: AMQP, Erlang distribution and epmd ports.
-std::unique_ptr<PrivateServer> private_rabbitmq() {
-  return std::make_unique<PrivateServer>(
-      "rabbitmq",
-      std::vector<std::string>{"EMPORIUM_TEST_AMQP_PORT", "EMPORIUM_TEST_AMQP_DIST_PORT",
-                               "EMPORIUM_TEST_EPMD_PORT", "EMPORIUM_TEST_AMQPS_PORT"},
-      "EMPORIUM_TEST_AMQP_URL");
-}
-
 const std::string kOrderBacklog = R"(emporium_outbox_backlog{outbox="order"})";
 const std::string kOrderPlacedDuplicates =
     R"(emporium_emails_duplicates_total{kind="order_placed"})";
@@ -217,7 +161,7 @@ Buyer ready_buyer(Shop& shop, const Maildev& maildev) {
 // outbox), readiness says "degraded" but keeps the service in rotation; once
 // the broker is back the confirmation email arrives, exactly once.
 TEST(Faults, RabbitMqDownAnOrderIsAcceptedAndItsEmailArrivesOnceItIsBack) {
-  auto rabbit = private_rabbitmq();
+  auto rabbit = PrivateServer::rabbitmq();
   Maildev maildev;
   SplitShop shop(
       nullptr, Storage{},
@@ -287,7 +231,7 @@ std::unique_ptr<SplitShop> shop_with_order_through(const PrivateServer& rabbit,
 // before its event reached the broker (the way there stalls): after a restart
 // the event is published from the outbox and exactly one email arrives.
 TEST(Faults, OrderServiceKilledAfterCommitPublishesOnRestartAndOneEmailArrives) {
-  auto rabbit = private_rabbitmq();
+  auto rabbit = PrivateServer::rabbitmq();
   TcpProxy stalled(rabbit->port());
   stalled.set_mode(TcpProxy::Mode::hold);
   stalled.open();
@@ -321,7 +265,7 @@ TEST(Faults, OrderServiceKilledAfterCommitPublishesOnRestartAndOneEmailArrives) 
 // is published again; the notification service sees it twice and sends one
 // email.
 TEST(Faults, OrderServiceKilledBeforeThePublishWasConfirmedSendsOneEmail) {
-  auto rabbit = private_rabbitmq();
+  auto rabbit = PrivateServer::rabbitmq();
   TcpProxy link(rabbit->port());
   link.open();
   const std::string direct = "--amqp-url=" + rabbit->url();
@@ -377,7 +321,7 @@ TEST(Faults, OrderServiceKilledBeforeThePublishWasConfirmedSendsOneEmail) {
 // queue instead of being dropped as unroutable, and its email goes out once
 // the service is up.
 TEST(Faults, EventsBeforeTheNotificationServiceFirstRunsWaitInItsQueue) {
-  auto rabbit = private_rabbitmq();
+  auto rabbit = PrivateServer::rabbitmq();
   {
     Process migrate({"migrate", "--data-dir=" + temp_dir(), "--amqp-url=" + rabbit->url()});
     ASSERT_EQ(migrate.wait_exit(60s), 0) << migrate.output();

@@ -475,36 +475,14 @@ TEST_F(Postgres, SchemasKeepServicesApart) {
 class PostgresRestart : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto base = env("EMPORIUM_TEST_SERVICES_DIR");
-    ASSERT_FALSE(base.empty()) << "EMPORIUM_TEST_SERVICES_DIR" << kMissingEnv;
-    script_ = test::repo_root() / "scripts" / "local-services.sh";
-    ASSERT_TRUE(std::filesystem::exists(script_))
-        << script_ << " not found; set EMPORIUM_SOURCE_DIR to the repository";
-    dir_ = std::filesystem::path(base) / unique_name("restart");
-    port_ = test::free_ports(1).at(0);
-    ASSERT_NE(port_, 0);
-    const auto out = services("start");
-    const std::string key = "export EMPORIUM_TEST_DATABASE_URL=";
-    const auto at = out.find(key);
-    ASSERT_NE(at, std::string::npos) << "local-services.sh start printed: " << out;
-    url_ = out.substr(at + key.size(), out.find('\n', at) - at - key.size());
+    server_ = test::PrivateServer::postgres();
+    url_ = server_->url();
   }
 
-  void TearDown() override {
-    if (!dir_.empty()) {
-      services("stop");
-      std::filesystem::remove_all(dir_);
-    }
-  }
+  // Runs the script for this test's server alone; returns its stdout.
+  std::string services(const std::string& verb) { return server_->run(verb); }
 
-  // Runs the script with this test's port; returns its stdout.
-  std::string services(const std::string& verb) {
-    return test::local_services(verb, dir_, {{"EMPORIUM_TEST_PG_PORT", std::to_string(port_)}});
-  }
-
-  std::filesystem::path script_;
-  std::filesystem::path dir_;
-  std::uint16_t port_ = 0;
+  std::unique_ptr<test::PrivateServer> server_;
   std::string url_;
 };
 

@@ -22,6 +22,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "core/ids.hpp"
+
 extern char** environ;
 
 namespace emporium::test {
@@ -429,6 +431,60 @@ std::vector<std::uint16_t> free_ports(int n) {
     throw std::runtime_error("no free ports on 127.0.0.1 below the ephemeral range");
   }
   return ports;
+}
+
+PrivateServer::PrivateServer(std::string service, const std::vector<std::string>& port_vars,
+                             const std::string& url_var) {
+  const char* base = std::getenv("EMPORIUM_TEST_SERVICES_DIR");
+  if (base == nullptr || *base == '\0') {
+    throw std::runtime_error("EMPORIUM_TEST_SERVICES_DIR is not set: run the suite via make test");
+  }
+  dir_ = std::filesystem::path(base) / (service + "-" + core::new_id().substr(0, 8));
+  const auto ports = free_ports(static_cast<int>(port_vars.size()));
+  for (std::size_t i = 0; i < port_vars.size(); ++i) {
+    env_[port_vars[i]] = std::to_string(ports[i]);
+  }
+  env_["EMPORIUM_TEST_SERVICES"] = service;
+  const auto out = run("start");
+  const std::string key = "export " + url_var + "=";
+  const auto at = out.find(key);
+  if (at == std::string::npos) {
+    run("stop");  // the destructor does not run when the constructor throws
+    throw std::runtime_error("local-services.sh start printed: " + out);
+  }
+  url_ = out.substr(at + key.size(), out.find('\n', at) - at - key.size());
+}
+
+PrivateServer::~PrivateServer() {
+  run("stop");
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+std::string PrivateServer::run(const std::string& verb) {
+  return local_services(verb, dir_, env_);
+}
+
+std::uint16_t PrivateServer::port() const {
+  return static_cast<std::uint16_t>(std::stoi(url_.substr(url_.rfind(':') + 1)));
+}
+
+std::unique_ptr<PrivateServer> PrivateServer::postgres() {
+  return std::make_unique<PrivateServer>(
+      "postgres", std::vector<std::string>{"EMPORIUM_TEST_PG_PORT"}, "EMPORIUM_TEST_DATABASE_URL");
+}
+
+std::unique_ptr<PrivateServer> PrivateServer::rabbitmq() {
+  return std::make_unique<PrivateServer>(
+      "rabbitmq",
+      std::vector<std::string>{"EMPORIUM_TEST_AMQP_PORT", "EMPORIUM_TEST_AMQP_DIST_PORT",
+                               "EMPORIUM_TEST_EPMD_PORT", "EMPORIUM_TEST_AMQPS_PORT"},
+      "EMPORIUM_TEST_AMQP_URL");
+}
+
+std::unique_ptr<PrivateServer> PrivateServer::redis() {
+  return std::make_unique<PrivateServer>(
+      "redis", std::vector<std::string>{"EMPORIUM_TEST_REDIS_PORT"}, "EMPORIUM_TEST_REDIS_URL");
 }
 
 }  // namespace emporium::test

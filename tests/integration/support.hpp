@@ -4,15 +4,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
-#include <vector>
-
-#include <functional>
-#include <mutex>
-#include <memory>
 #include <thread>
+#include <vector>
 
 #include "http/message.hpp"
 #include "http/server.hpp"
@@ -120,6 +119,36 @@ std::string local_services(const std::string& verb, const std::filesystem::path&
 // outgoing connection takes one while a test's own server is stopped and
 // started again. For servers the tests start (scripts/local-services.sh).
 std::vector<std::uint16_t> free_ports(int n);
+
+// A server of a test's own (scripts/local-services.sh in a directory under
+// EMPORIUM_TEST_SERVICES_DIR, on free_ports()), so stopping it disturbs no
+// other test; stopped and removed by the destructor. Throws when it does not
+// start.
+class PrivateServer {
+ public:
+  static std::unique_ptr<PrivateServer> postgres();
+  static std::unique_ptr<PrivateServer> rabbitmq();  // AMQP, TLS, distribution, epmd ports
+  static std::unique_ptr<PrivateServer> redis();
+
+  // `port_vars`: the script's port variables for `service`; `url_var`: the
+  // variable whose export is its URL.
+  PrivateServer(std::string service, const std::vector<std::string>& port_vars,
+                const std::string& url_var);
+  ~PrivateServer();
+  PrivateServer(const PrivateServer&) = delete;
+  PrivateServer& operator=(const PrivateServer&) = delete;
+
+  // `scripts/local-services.sh VERB` (start, stop, restart) for this server.
+  std::string run(const std::string& verb);
+  const std::string& url() const { return url_; }
+  std::uint16_t port() const;
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::map<std::string, std::string> env_;
+  std::string url_;
+};
 
 // Writes `text` to a new temporary file and returns its path.
 std::string temp_file(const std::string& text, const std::string& suffix = "");
