@@ -118,22 +118,12 @@ p99_ok="$(awk -v p="$emporium_p99" -v t="$target_p99_ms" 'BEGIN { print (p < t ?
 # Any socket error or non-2xx/3xx answer makes the numbers suspect; say so.
 total_errors="$(error_total "")"
 
-print_row() {
-  printf '%-10s %6s %12s %10s %10s %12s %8s\n' "$@"
-}
 echo
 echo "GET $url_path on $host, wrk -t$threads -c$connections -d$duration --latency, $(nproc) CPUs"
 echo "response bytes (headers + body): nginx $nginx_bytes, emporium $emporium_bytes"
 echo "access-log lines written: nginx $nginx_log_lines, emporium $emporium_log_lines"
 echo
-echo "All rounds:"
-print_row name round "req/s" "p50 ms" "p99 ms" requests errors
-for round in $(seq "$rounds"); do
-  for name in nginx emporium; do
-    read -r rps p50 p99 requests errors non2xx <<<"${results[$name,$round]}"
-    print_row "$name" "$round" "$rps" "$p50" "$p99" "$requests" "$((errors + non2xx))"
-  done
-done
+print_all_rounds "" nginx emporium
 echo
 echo "Better round of each (higher req/s):"
 printf '%-10s %12s %10s %10s\n' name "req/s" "p50 ms" "p99 ms"

@@ -20,7 +20,7 @@
 #     a fixed JWT secret and admin account;
 #   - nginx: mirror_headers, nginx_write_conf, nginx_start, response_bytes;
 #   - wrk: run_wrk, parse_wrk, run_rounds (warm-up, then rounds, filling the
-#     global `results`), best_round, round_json, rounds_json, error_total.
+#     global `results`), print_all_rounds, best_round, round_json, rounds_json, error_total.
 #
 # Environment (all optional):
 #   BENCH_THREADS      wrk threads              (default 2)
@@ -477,6 +477,24 @@ run_rounds() {
       results[$label,$round]="$(parse_wrk <"$file")" \
         || { cat "$file" >&2; die "could not parse wrk output for $label"; }
       bench_check_alive
+    done
+  done
+}
+
+# Prints the "All rounds" table: for each round, a row per server NAME...
+# whose results are under label PREFIX+NAME (e.g. PREFIX "split/").
+print_all_rounds() {
+  local prefix=$1 round name rps p50 p99 requests errors non2xx
+  shift
+  local row='%-10s %6s %12s %10s %10s %12s %8s\n'
+  echo "All rounds:"
+  # shellcheck disable=SC2059
+  printf "$row" name round "req/s" "p50 ms" "p99 ms" requests errors
+  for round in $(seq "$rounds"); do
+    for name in "$@"; do
+      read -r rps p50 p99 requests errors non2xx <<<"${results[$prefix$name,$round]}"
+      # shellcheck disable=SC2059
+      printf "$row" "$name" "$round" "$rps" "$p50" "$p99" "$requests" "$((errors + non2xx))"
     done
   done
 }

@@ -57,9 +57,6 @@ declare -A product_of=() nginx_port_of=() gateway_port_of=() processes_of=()
 declare -A nginx_bytes_of=() emporium_bytes_of=() nginx_lines_of=() emporium_lines_of=()
 declare -A ratio_of=() body_bytes_of=()
 
-print_row() {
-  printf '%-10s %6s %12s %10s %10s %12s %8s\n' "$@"
-}
 
 run_shape() {
   local shape="$1" dir="$work_dir/$1" product_id path body_file extra_headers nginx_port
@@ -129,14 +126,7 @@ run_shape() {
   fi
   echo "access-log lines written: nginx ${nginx_lines_of[$shape]}, emporium ${emporium_lines_of[$shape]} ($note)"
   echo
-  echo "All rounds:"
-  print_row name round "req/s" "p50 ms" "p99 ms" requests errors
-  for round in $(seq "$rounds"); do
-    for name in nginx emporium; do
-      read -r rps p50 p99 requests errors non2xx <<<"${results[$shape/$name,$round]}"
-      print_row "$name" "$round" "$rps" "$p50" "$p99" "$requests" "$((errors + non2xx))"
-    done
-  done
+  print_all_rounds "$shape/" nginx emporium
   echo
   echo "Better round of each (higher req/s):"
   printf '%-10s %12s %10s %10s\n' name "req/s" "p50 ms" "p99 ms"
