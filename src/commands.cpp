@@ -1,20 +1,19 @@
 #include "commands.hpp"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 #include <filesystem>
 #include <iostream>
 
-#include <unistd.h>
-
-#include <boost/json.hpp>
-
 #include "config/config.hpp"
-#include "product/service.hpp"
 #include "http/ops.hpp"
 #include "http/pipeline.hpp"
 #include "http/server.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
+#include "product/service.hpp"
 #include "services.hpp"
 #include "settings.hpp"
 
@@ -40,7 +39,6 @@ std::optional<config::Config> load_config(const CommandLine& line) {
   }
 }
 
-
 }  // namespace
 
 void add_config_flags(CLI::App& sub, CommandLine& line) {
@@ -48,8 +46,8 @@ void add_config_flags(CLI::App& sub, CommandLine& line) {
       "--config", [&line](const std::string& v) { line.config_file = v; },
       "TOML file of key = value settings [env EMPORIUM_CONFIG]");
   for (const auto& def : settings_schema()) {
-    std::string help = def.help + " [env " + config::env_name(def.name) + ", default '" +
-                       def.default_value + "']";
+    std::string help =
+        def.help + " [env " + config::env_name(def.name) + ", default '" + def.default_value + "']";
     sub.add_option_function<std::string>(
         "--" + config::flag_name(def.name),
         [&line, key = def.name](const std::string& v) { line.flags[key] = v; }, help);
@@ -121,8 +119,8 @@ int run_routes(const CommandLine& line) {
   // Mounts the all-in-one shape on a scratch data directory and prints the
   // routes its listener serves, as JSON: [{"method","path"}].
   CommandLine scratch = line;
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("emporium-routes-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("emporium-routes-" + std::to_string(::getpid()));
   scratch.flags["data_dir"] = dir.string();
   scratch.flags["demo_catalog"] = "false";
   scratch.flags["admin_email"] = "";
@@ -141,9 +139,7 @@ int run_routes(const CommandLine& line) {
     http::Router router;
     http::add_ops_routes(router, readiness, metrics);
     http::Pipeline pipeline(http::CorsPolicy{}, metrics);
-    {
-      Services services(*cfg, metrics, readiness, router, pipeline);
-    }
+    { Services services(*cfg, metrics, readiness, router, pipeline); }
     boost::json::array out;
     for (const auto& r : router.routes()) {
       out.push_back(boost::json::object{{"method", r.method}, {"path", r.path_template}});

@@ -165,7 +165,8 @@ std::optional<std::string> token_from(const http::Request& req) {
   return std::nullopt;
 }
 
-std::variant<Identity, http::Response> authenticate(const http::Request& req, const Tokens& tokens) {
+std::variant<Identity, http::Response> authenticate(const http::Request& req,
+                                                    const Tokens& tokens) {
   auto token = token_from(req);
   if (!token) {
     return unauthorized("No authorization header", false);
@@ -205,8 +206,8 @@ std::string hash_password(std::string_view password) {
       argon2_encodedlen(kArgonTime, kArgonMemoryKiB, kArgonLanes, kSaltLen, kHashLen, Argon2_id),
       '\0');
   const int rc = argon2id_hash_encoded(kArgonTime, kArgonMemoryKiB, kArgonLanes, password.data(),
-                                       password.size(), salt, sizeof salt, kHashLen,
-                                       encoded.data(), encoded.size());
+                                       password.size(), salt, sizeof salt, kHashLen, encoded.data(),
+                                       encoded.size());
   if (rc != ARGON2_OK) {
     throw std::runtime_error(std::string("argon2: ") + argon2_error_message(rc));
   }
@@ -229,6 +230,8 @@ std::string session_cookie(std::string_view token, std::chrono::seconds max_age,
   return out;
 }
 
-std::string clear_session_cookie(bool secure) { return session_cookie("", std::chrono::seconds(0), secure); }
+std::string clear_session_cookie(bool secure) {
+  return session_cookie("", std::chrono::seconds(0), secure);
+}
 
 }  // namespace emporium::auth

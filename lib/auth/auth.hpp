@@ -55,7 +55,8 @@ class Tokens {
   // A short-lived token a service presents to another service's internal API.
   std::string issue_service(std::string_view service_name) const;
 
-  std::variant<Identity, TokenError> verify(std::string_view token, std::string_view audience) const;
+  std::variant<Identity, TokenError> verify(std::string_view token,
+                                            std::string_view audience) const;
 
   const TokenSettings& settings() const noexcept { return settings_; }
 

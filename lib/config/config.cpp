@@ -1,10 +1,11 @@
 #include "config/config.hpp"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace emporium::config {
 
@@ -65,8 +66,10 @@ std::string check(const KeyDef& def, std::string_view value) {
     }
     case Kind::duration:
       return parse_duration(value) ? std::string() : "must be a duration such as 500ms, 10s or 5m";
-    case Kind::boolean: return parse_bool(value) ? std::string() : "must be true or false";
-    case Kind::address: return parse_address(value) ? std::string() : "must be HOST:PORT";
+    case Kind::boolean:
+      return parse_bool(value) ? std::string() : "must be true or false";
+    case Kind::address:
+      return parse_address(value) ? std::string() : "must be HOST:PORT";
   }
   return {};
 }
@@ -101,7 +104,9 @@ std::optional<std::string> toml_scalar(const toml::node& node) {
 
 }  // namespace
 
-std::string env_name(std::string_view key) { return std::string(kEnvPrefix) + upper(key); }
+std::string env_name(std::string_view key) {
+  return std::string(kEnvPrefix) + upper(key);
+}
 
 std::string flag_name(std::string_view key) {
   std::string out(key);
@@ -184,7 +189,8 @@ Config Config::load(const std::vector<KeyDef>& schema, const std::optional<std::
     it->second.value = std::move(value);
     it->second.source = source;
   };
-  auto strip_file_suffix = [](std::string_view k, std::string_view suffix) -> std::optional<std::string> {
+  auto strip_file_suffix = [](std::string_view k,
+                              std::string_view suffix) -> std::optional<std::string> {
     if (k.size() > suffix.size() && k.substr(k.size() - suffix.size()) == suffix) {
       return std::string(k.substr(0, k.size() - suffix.size()));
     }
@@ -249,19 +255,29 @@ const Config::Entry& Config::entry(std::string_view key) const {
   return it->second;
 }
 
-const std::string& Config::str(std::string_view key) const { return entry(key).value; }
+const std::string& Config::str(std::string_view key) const {
+  return entry(key).value;
+}
 
-std::int64_t Config::integer(std::string_view key) const { return parse_int(entry(key).value).value(); }
+std::int64_t Config::integer(std::string_view key) const {
+  return parse_int(entry(key).value).value();
+}
 
 std::chrono::milliseconds Config::duration(std::string_view key) const {
   return parse_duration(entry(key).value).value();
 }
 
-bool Config::boolean(std::string_view key) const { return parse_bool(entry(key).value).value(); }
+bool Config::boolean(std::string_view key) const {
+  return parse_bool(entry(key).value).value();
+}
 
-Address Config::address(std::string_view key) const { return parse_address(entry(key).value).value(); }
+Address Config::address(std::string_view key) const {
+  return parse_address(entry(key).value).value();
+}
 
-const std::string& Config::source(std::string_view key) const { return entry(key).source; }
+const std::string& Config::source(std::string_view key) const {
+  return entry(key).source;
+}
 
 std::vector<std::string> split_list(std::string_view s) {
   std::vector<std::string> out;

@@ -70,7 +70,8 @@ bool is_id(std::string_view s) noexcept {
 }
 
 std::string to_iso8601(std::chrono::system_clock::time_point t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   const std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
@@ -80,7 +81,9 @@ std::string to_iso8601(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-std::string now_iso8601() { return to_iso8601(std::chrono::system_clock::now()); }
+std::string now_iso8601() {
+  return to_iso8601(std::chrono::system_clock::now());
+}
 
 std::int64_t unix_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(

@@ -147,8 +147,8 @@ class Transaction {
 };
 
 struct SqliteOptions {
-  std::string path;            // file path, created if missing
-  std::size_t pool_size = 8;   // connections
+  std::string path;           // file path, created if missing
+  std::size_t pool_size = 8;  // connections
   std::chrono::milliseconds busy_timeout{5'000};
 };
 

@@ -50,10 +50,11 @@ std::vector<Migration> migrations_from(
                      [](char c) { return c >= '0' && c <= '9'; })) {
       throw std::runtime_error("migration file not named NNNN_name.sql: " + std::string(file));
     }
-    out.push_back({std::stoi(stem.substr(0, underscore)), stem.substr(underscore + 1),
-                   std::string(sql)});
+    out.push_back(
+        {std::stoi(stem.substr(0, underscore)), stem.substr(underscore + 1), std::string(sql)});
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.version < b.version; });
   for (std::size_t i = 1; i < out.size(); ++i) {
     if (out[i].version == out[i - 1].version) {
       throw std::runtime_error("two migrations with version " + std::to_string(out[i].version));
@@ -73,7 +74,8 @@ std::vector<Migration> load_migrations(const std::filesystem::path& dir) {
     sql << in.rdbuf();
     contents.emplace_back(entry.path().filename().string(), sql.str());
   }
-  std::vector<std::pair<std::string_view, std::string_view>> views(contents.begin(), contents.end());
+  std::vector<std::pair<std::string_view, std::string_view>> views(contents.begin(),
+                                                                   contents.end());
   return migrations_from(views);
 }
 
@@ -117,8 +119,8 @@ int migrate(Database& db, std::string_view owner, const std::vector<Migration>& 
       continue;
     }
     conn->exec_script(m.sql);
-    conn->exec(kRecord, {std::string(owner), static_cast<std::int64_t>(m.version), m.name,
-                         now_iso8601()});
+    conn->exec(kRecord,
+               {std::string(owner), static_cast<std::int64_t>(m.version), m.name, now_iso8601()});
     tx.commit();
     ++applied;
   }

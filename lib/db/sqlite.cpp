@@ -37,23 +37,26 @@ namespace {
 ErrorKind kind_of(int rc) {
   switch (rc & 0xFF) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return ErrorKind::busy;
-    case SQLITE_CONSTRAINT: return ErrorKind::constraint;
+    case SQLITE_LOCKED:
+      return ErrorKind::busy;
+    case SQLITE_CONSTRAINT:
+      return ErrorKind::constraint;
     case SQLITE_CANTOPEN:
     case SQLITE_IOERR:
     case SQLITE_FULL:
-    case SQLITE_READONLY: return ErrorKind::unavailable;
-    default: return ErrorKind::other;
+    case SQLITE_READONLY:
+      return ErrorKind::unavailable;
+    default:
+      return ErrorKind::other;
   }
 }
 
 class SqliteConnection final : public Connection {
  public:
   SqliteConnection(const SqliteOptions& o) {
-    const int rc = sqlite3_open_v2(o.path.c_str(), &db_,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                       SQLITE_OPEN_NOMUTEX,
-                                   nullptr);
+    const int rc =
+        sqlite3_open_v2(o.path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
       std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
       sqlite3_close(db_);
@@ -61,8 +64,7 @@ class SqliteConnection final : public Connection {
       throw DbError(ErrorKind::unavailable, "sqlite open " + o.path + ": " + msg);
     }
     sqlite3_busy_timeout(db_, static_cast<int>(o.busy_timeout.count()));
-    exec_script(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    exec_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
   }
 
   ~SqliteConnection() override {
@@ -106,9 +108,8 @@ class SqliteConnection final : public Connection {
       return it->second;
     }
     sqlite3_stmt* stmt = nullptr;
-    const int rc =
-        sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
-                           SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    const int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) {
       throw DbError(kind_of(rc), std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
     }
@@ -172,13 +173,20 @@ class SqliteConnection final : public Connection {
       row.values.reserve(static_cast<std::size_t>(ncols));
       for (int c = 0; c < ncols; ++c) {
         switch (sqlite3_column_type(stmt, c)) {
-          case SQLITE_NULL: row.values.emplace_back(nullptr); break;
-          case SQLITE_INTEGER: row.values.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(stmt, c))); break;
-          case SQLITE_FLOAT: row.values.emplace_back(sqlite3_column_double(stmt, c)); break;
+          case SQLITE_NULL:
+            row.values.emplace_back(nullptr);
+            break;
+          case SQLITE_INTEGER:
+            row.values.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(stmt, c)));
+            break;
+          case SQLITE_FLOAT:
+            row.values.emplace_back(sqlite3_column_double(stmt, c));
+            break;
           default: {
             const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(stmt, c));
             const int n = sqlite3_column_bytes(stmt, c);
-            row.values.emplace_back(std::string(p != nullptr ? p : "", static_cast<std::size_t>(n)));
+            row.values.emplace_back(
+                std::string(p != nullptr ? p : "", static_cast<std::size_t>(n)));
           }
         }
       }

@@ -34,7 +34,8 @@ std::size_t append_header(char* data, std::size_t size, std::size_t n, void* use
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
       value.remove_prefix(1);
     }
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+    while (!value.empty() &&
+           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
       value.remove_suffix(1);
     }
     headers->add(line.substr(0, colon), value);
@@ -49,7 +50,9 @@ bool idempotent(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS";
 }
 
-bool retryable_status(int status) { return status == 502 || status == 503 || status == 504; }
+bool retryable_status(int status) {
+  return status == 502 || status == 503 || status == 504;
+}
 
 }  // namespace
 
@@ -97,11 +100,11 @@ Client::Client(ClientOptions options, obs::Registry* metrics)
     calls_ = &metrics->counter("emporium_http_client_calls_total",
                                "Calls to upstream services, by upstream and outcome.",
                                {"upstream", "outcome"});
-    breaker_open_ = &metrics
-                         ->gauge("emporium_http_client_breaker_open",
-                                 "1 while the circuit breaker to an upstream is open.",
-                                 {"upstream"})
-                         .with({options_.name});
+    breaker_open_ =
+        &metrics
+             ->gauge("emporium_http_client_breaker_open",
+                     "1 while the circuit breaker to an upstream is open.", {"upstream"})
+             .with({options_.name});
   }
 }
 
@@ -153,9 +156,8 @@ void Client::record(bool success) {
   }
 }
 
-ClientResult Client::attempt(std::string_view method, const std::string& url,
-                             std::string_view body, const CallOptions& options,
-                             std::chrono::milliseconds budget) {
+ClientResult Client::attempt(std::string_view method, const std::string& url, std::string_view body,
+                             const CallOptions& options, std::chrono::milliseconds budget) {
   CURL* h = pool_->take();
   if (h == nullptr) {
     return ClientError{ClientErrc::transport, "curl_easy_init failed"};
@@ -180,7 +182,8 @@ ClientResult Client::attempt(std::string_view method, const std::string& url,
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<std::int64_t>(1, budget.count())));
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(std::max<std::int64_t>(1, budget.count())));
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(std::min(budget, options_.connect_timeout).count() + 1));
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, append_body);
@@ -204,7 +207,8 @@ ClientResult Client::attempt(std::string_view method, const std::string& url,
     lease.headers = curl_slist_append(lease.headers, "Content-Type: application/json");
   }
   if (!options.request_id.empty()) {
-    lease.headers = curl_slist_append(lease.headers, ("X-Request-Id: " + options.request_id).c_str());
+    lease.headers =
+        curl_slist_append(lease.headers, ("X-Request-Id: " + options.request_id).c_str());
   }
   for (const auto& [k, v] : options.headers.fields()) {
     lease.headers = curl_slist_append(lease.headers, (k + ": " + v).c_str());
@@ -236,7 +240,8 @@ ClientResult Client::call(std::string_view method, std::string_view path, std::s
 
   ClientResult last = ClientError{ClientErrc::timeout, "deadline passed before the first attempt"};
   for (int n = 0; n < std::max(1, options_.max_attempts); ++n) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     if (left.count() <= 0) {
       break;
     }

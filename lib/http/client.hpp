@@ -15,14 +15,14 @@
 namespace emporium::http {
 
 struct ClientOptions {
-  std::string name = "upstream";  // metric label, e.g. "product"
-  std::string base_url;           // "http://127.0.0.1:3001", no trailing slash
-  std::chrono::milliseconds timeout{2'000};         // default deadline per call, all attempts
-  std::chrono::milliseconds connect_timeout{500};   // per attempt
-  int max_attempts = 3;                             // for retryable calls
-  std::chrono::milliseconds backoff_base{25};       // full jitter: U(0, base * 2^attempt)
+  std::string name = "upstream";                   // metric label, e.g. "product"
+  std::string base_url;                            // "http://127.0.0.1:3001", no trailing slash
+  std::chrono::milliseconds timeout{2'000};        // default deadline per call, all attempts
+  std::chrono::milliseconds connect_timeout{500};  // per attempt
+  int max_attempts = 3;                            // for retryable calls
+  std::chrono::milliseconds backoff_base{25};      // full jitter: U(0, base * 2^attempt)
   std::chrono::milliseconds backoff_max{500};
-  int breaker_threshold = 5;                        // consecutive failures that open it
+  int breaker_threshold = 5;                          // consecutive failures that open it
   std::chrono::milliseconds breaker_open_for{5'000};  // then one probe is let through
   std::size_t max_idle_connections = 64;
 };
@@ -47,7 +47,7 @@ struct ClientError {
 
 // Needed by boost::system::result to report an unchecked error.
 [[noreturn]] void throw_exception_from_error(const ClientError& e,
-                                            const boost::source_location& loc);
+                                             const boost::source_location& loc);
 
 using ClientResult = boost::system::result<Response, ClientError>;
 

@@ -12,16 +12,26 @@ namespace {
 
 void write(std::string& out, const boost::json::value& v) {
   switch (v.kind()) {
-    case boost::json::kind::null: out += "null"; break;
-    case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
-    case boost::json::kind::int64: out += std::to_string(v.get_int64()); break;
-    case boost::json::kind::uint64: out += std::to_string(v.get_uint64()); break;
+    case boost::json::kind::null:
+      out += "null";
+      break;
+    case boost::json::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      break;
+    case boost::json::kind::int64:
+      out += std::to_string(v.get_int64());
+      break;
+    case boost::json::kind::uint64:
+      out += std::to_string(v.get_uint64());
+      break;
     case boost::json::kind::double_: {
       const double d = v.get_double();
       out += std::isfinite(d) ? fmt::format("{}", d) : "null";
       break;
     }
-    case boost::json::kind::string: out += boost::json::serialize(v.get_string()); break;
+    case boost::json::kind::string:
+      out += boost::json::serialize(v.get_string());
+      break;
     case boost::json::kind::array: {
       out += '[';
       bool first = true;
@@ -126,7 +136,8 @@ std::optional<std::string> Fields::string(std::string_view name, std::size_t min
   std::string s(v->get_string());
   // Trim surrounding white space; length counts UTF-8 code points.
   const auto first = s.find_first_not_of(" \t\r\n");
-  s = first == std::string::npos ? std::string() : s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+  s = first == std::string::npos ? std::string()
+                                 : s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
   std::size_t chars = 0;
   for (unsigned char c : s) {
     chars += (c & 0xC0) != 0x80 ? 1 : 0;

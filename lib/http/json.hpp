@@ -39,8 +39,8 @@ class Fields {
 
   bool has(std::string_view name) const { return o_.contains(name); }
 
-  std::optional<std::string> string(std::string_view name, std::size_t min_len,
-                                    std::size_t max_len, bool required = true);
+  std::optional<std::string> string(std::string_view name, std::size_t min_len, std::size_t max_len,
+                                    bool required = true);
   std::optional<std::int64_t> integer(std::string_view name, std::int64_t min, std::int64_t max,
                                       bool required = true);
   // A non-negative amount with at most two decimals, as integer cents.

@@ -73,9 +73,9 @@ Pipeline::Pipeline(CorsPolicy cors, obs::Registry& metrics)
       latency_(metrics.histogram("emporium_http_request_duration_seconds",
                                  "Time from a request read to its response ready, in seconds.",
                                  {"route", "method"})),
-      in_flight_(metrics.gauge("emporium_http_requests_in_flight",
-                               "HTTP requests being handled now.")
-                     .with({})) {}
+      in_flight_(
+          metrics.gauge("emporium_http_requests_in_flight", "HTTP requests being handled now.")
+              .with({})) {}
 
 Response Pipeline::dispatch(Request& req, const Router::Match& match) const {
   if (!cors_.origins.empty() && req.method == "OPTIONS" && req.headers.has("Origin") &&
@@ -114,9 +114,8 @@ Response Pipeline::dispatch(Request& req, const Router::Match& match) const {
       return res;
     }
   } catch (const std::exception& e) {
-    obs::error("unhandled exception", {{"request_id", req.request_id},
-                                       {"route", req.route},
-                                       {"exception", e.what()}});
+    obs::error("unhandled exception",
+               {{"request_id", req.request_id}, {"route", req.route}, {"exception", e.what()}});
   } catch (...) {
     obs::error("unhandled exception", {{"request_id", req.request_id}, {"route", req.route}});
   }

@@ -117,10 +117,9 @@ Router::Match Router::match(std::string_view method, std::string_view encoded_pa
     const Route* best_prefix = nullptr;
     std::size_t best_len = 0;
     for (const auto& [prefix, route] : prefixes_) {
-      const bool hit = encoded_path == prefix ||
-                       (encoded_path.size() > prefix.size() &&
-                        encoded_path.substr(0, prefix.size()) == prefix &&
-                        encoded_path[prefix.size()] == '/');
+      const bool hit = encoded_path == prefix || (encoded_path.size() > prefix.size() &&
+                                                  encoded_path.substr(0, prefix.size()) == prefix &&
+                                                  encoded_path[prefix.size()] == '/');
       if (hit && prefix.size() >= best_len) {
         best_prefix = &route;
         best_len = prefix.size();

@@ -71,9 +71,12 @@ struct Server::Impl {
   std::size_t next_worker = 0;
 
   Impl(ServerOptions o, const Router& r, const Pipeline& p, Readiness& ready, obs::Registry& m)
-      : opts(std::move(o)), router(r), pipeline(p), readiness(ready),
-        open_connections(m.gauge("emporium_http_connections_open", "Open client connections.")
-                             .with({})),
+      : opts(std::move(o)),
+        router(r),
+        pipeline(p),
+        readiness(ready),
+        open_connections(
+            m.gauge("emporium_http_connections_open", "Open client connections.").with({})),
         rejected(m.counter("emporium_http_rejected_total",
                            "Connections or requests refused before routing, by reason.",
                            {"reason"})) {}
@@ -176,8 +179,7 @@ struct Server::Impl {
       if (!ec && !parser.is_done()) {
         if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-          auto [cec, cn] =
-              co_await asio::async_write(stream, asio::buffer(kContinue), kNoThrow);
+          auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(kContinue), kNoThrow);
           ec = cec;
         }
         if (!ec) {
@@ -195,8 +197,8 @@ struct Server::Impl {
           // can be sent, the slow client is simply cut off.
           rejected.with({"read_timeout"}).inc();
         } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
-                   ec != asio::error::connection_reset &&
-                   ec != asio::error::operation_aborted && ec != bhttp::error::partial_message) {
+                   ec != asio::error::connection_reset && ec != asio::error::operation_aborted &&
+                   ec != bhttp::error::partial_message) {
           co_await reject(stream, 400, "malformed");
         }
         break;
@@ -222,15 +224,14 @@ struct Server::Impl {
       if (match.route != nullptr && match.route->options.blocking) {
         res = co_await asio::co_spawn(
             pool->get_executor(),
-            [&]() -> awaitable<Response> { co_return pipeline.handle(req, match); },
-            use_awaitable);
+            [&]() -> awaitable<Response> { co_return pipeline.handle(req, match); }, use_awaitable);
       } else {
         res = pipeline.handle(req, match);
       }
 
       const bool keep_alive = msg.keep_alive() && !w.draining;
       bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status),
-                                               msg.version()};
+                                              msg.version()};
       for (const auto& [k, v] : res.headers.fields()) {
         out.insert(k, v);
       }
@@ -264,7 +265,8 @@ struct Server::Impl {
 
   awaitable<void> shutdown_sequence() {
     readiness.begin_shutdown();
-    obs::info("shutdown started", {{"delay_ms", static_cast<std::int64_t>(opts.shutdown_delay.count())}});
+    obs::info("shutdown started",
+              {{"delay_ms", static_cast<std::int64_t>(opts.shutdown_delay.count())}});
     asio::steady_timer timer(control);
     if (opts.shutdown_delay.count() > 0) {
       timer.expires_after(opts.shutdown_delay);

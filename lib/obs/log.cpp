@@ -15,10 +15,14 @@ namespace {
 
 spdlog::level::level_enum to_spdlog(Level l) {
   switch (l) {
-    case Level::debug: return spdlog::level::debug;
-    case Level::info: return spdlog::level::info;
-    case Level::warn: return spdlog::level::warn;
-    case Level::error: return spdlog::level::err;
+    case Level::debug:
+      return spdlog::level::debug;
+    case Level::info:
+      return spdlog::level::info;
+    case Level::warn:
+      return spdlog::level::warn;
+    case Level::error:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
@@ -47,8 +51,8 @@ void init_logging(std::string_view level) {
   }
   spdlog::init_thread_pool(8192, 1);
   auto sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
-  auto logger = std::make_shared<spdlog::async_logger>(
-      "emporium", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::block);
+  auto logger = std::make_shared<spdlog::async_logger>("emporium", sink, spdlog::thread_pool(),
+                                                       spdlog::async_overflow_policy::block);
   logger->set_pattern(kPattern, spdlog::pattern_time_type::utc);
   logger->set_level(to_spdlog(parsed));
   logger->flush_on(spdlog::level::warn);
@@ -56,9 +60,13 @@ void init_logging(std::string_view level) {
   spdlog::flush_every(std::chrono::seconds(1));
 }
 
-void flush_logs() { spdlog::default_logger()->flush(); }
+void flush_logs() {
+  spdlog::default_logger()->flush();
+}
 
-bool log_enabled(Level level) noexcept { return spdlog::default_logger_raw()->should_log(to_spdlog(level)); }
+bool log_enabled(Level level) noexcept {
+  return spdlog::default_logger_raw()->should_log(to_spdlog(level));
+}
 
 void log(Level level, std::string_view msg, std::initializer_list<Field> fields) {
   auto* logger = spdlog::default_logger_raw();

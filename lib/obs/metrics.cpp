@@ -33,8 +33,8 @@ std::vector<std::uint64_t> Histogram::counts() const {
 }
 
 std::vector<double> default_latency_buckets() {
-  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-          0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   2.5, 5.0, 10.0};
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0,  10.0};
 }
 
 template <class Metric>
@@ -73,10 +73,17 @@ std::string escape_label(std::string_view v) {
   out.reserve(v.size());
   for (char c : v) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      default: out.push_back(c);
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -138,16 +145,17 @@ void render_simple(std::string& out, const F& family, std::string_view type) {
 Family<Counter>& Registry::counter(std::string name, std::string help,
                                    std::vector<std::string> labels) {
   std::lock_guard lock(mutex_);
-  return *counters_.emplace_back(std::make_unique<Family<Counter>>(
-      std::move(name), std::move(help), std::move(labels),
-      [] { return std::make_unique<Counter>(); }));
+  return *counters_.emplace_back(
+      std::make_unique<Family<Counter>>(std::move(name), std::move(help), std::move(labels),
+                                        [] { return std::make_unique<Counter>(); }));
 }
 
 Family<Gauge>& Registry::gauge(std::string name, std::string help,
                                std::vector<std::string> labels) {
   std::lock_guard lock(mutex_);
-  return *gauges_.emplace_back(std::make_unique<Family<Gauge>>(
-      std::move(name), std::move(help), std::move(labels), [] { return std::make_unique<Gauge>(); }));
+  return *gauges_.emplace_back(
+      std::make_unique<Family<Gauge>>(std::move(name), std::move(help), std::move(labels),
+                                      [] { return std::make_unique<Gauge>(); }));
 }
 
 Family<Histogram>& Registry::histogram(std::string name, std::string help,
@@ -184,8 +192,8 @@ std::string Registry::render() const {
         out += f->name() + "_bucket" + label_set(f->labels(), values, "le", le) + " " +
                std::to_string(cumulative) + "\n";
       }
-      out += f->name() + "_sum" + label_set(f->labels(), values) + " " + format_value(h.sum()) +
-             "\n";
+      out +=
+          f->name() + "_sum" + label_set(f->labels(), values) + " " + format_value(h.sum()) + "\n";
       out += f->name() + "_count" + label_set(f->labels(), values) + " " +
              std::to_string(cumulative) + "\n";
     });
@@ -197,9 +205,8 @@ std::string Registry::render() const {
 }
 
 void register_process_metrics(Registry& registry) {
-  const double start = std::chrono::duration<double>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
+  const double start =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   registry.add_collector([start](std::string& out) {
     const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
     const double page = static_cast<double>(sysconf(_SC_PAGESIZE));

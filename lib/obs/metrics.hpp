@@ -60,7 +60,9 @@ class Family {
  public:
   Family(std::string name, std::string help, std::vector<std::string> labels,
          std::function<std::unique_ptr<Metric>()> make)
-      : name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)),
+      : name_(std::move(name)),
+        help_(std::move(help)),
+        labels_(std::move(labels)),
         make_(std::move(make)) {}
 
   // Throws std::invalid_argument when the number of values differs from the
@@ -94,7 +96,8 @@ class Family {
 // exposition format (version 0.0.4).
 class Registry {
  public:
-  Family<Counter>& counter(std::string name, std::string help, std::vector<std::string> labels = {});
+  Family<Counter>& counter(std::string name, std::string help,
+                           std::vector<std::string> labels = {});
   Family<Gauge>& gauge(std::string name, std::string help, std::vector<std::string> labels = {});
   Family<Histogram>& histogram(std::string name, std::string help, std::vector<std::string> labels,
                                std::vector<double> bounds = default_latency_buckets());

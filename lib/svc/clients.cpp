@@ -86,10 +86,10 @@ std::map<std::string, ProductSummary> ProductApi::lookup(const std::vector<std::
     list.emplace_back(id);
   }
   constexpr std::string_view what = "product lookup";
-  auto res = expect_answer(upstream_.call("POST", "/internal/products/lookup",
-                                          http::dump(json::object{{"ids", std::move(list)}}),
-                                          options(request_id)),
-                           what);
+  auto res = expect_answer(
+      upstream_.call("POST", "/internal/products/lookup",
+                     http::dump(json::object{{"ids", std::move(list)}}), options(request_id)),
+      what);
   if (res.status != 200) {
     unexpected(what, res);
   }
@@ -183,7 +183,7 @@ void CartApi::clear(const std::string& user_id, const std::string& request_id) {
 }
 
 std::optional<UserProfile> UserApi::profile(const std::string& user_id,
-                                           const std::string& request_id) {
+                                            const std::string& request_id) {
   constexpr std::string_view what = "user profile";
   auto res = expect_answer(
       upstream_.call("GET", "/internal/users/" + path_segment(user_id), {}, options(request_id)),

@@ -37,7 +37,9 @@ constexpr std::string_view kClear = "DELETE FROM cart_items WHERE user_id = $1";
 class CartService final : public Service {
  public:
   explicit CartService(ServiceContext& ctx)
-      : db_(ctx.database), tokens_(ctx.tokens), products_(ctx.upstream("product"), ctx.tokens, "cart") {
+      : db_(ctx.database),
+        tokens_(ctx.tokens),
+        products_(ctx.upstream("product"), ctx.tokens, "cart") {
     auto& r = ctx.routes;
     r.add_public("GET", "/api/cart/{userId}", owner(&CartService::view));
     r.add_public("POST", "/api/cart/{userId}/items", owner(&CartService::add));
@@ -260,8 +262,12 @@ class CartService final : public Service {
 
 }  // namespace
 
-std::vector<db::Migration> migrations() { return db::migrations_from(embedded::cart_migrations()); }
+std::vector<db::Migration> migrations() {
+  return db::migrations_from(embedded::cart_migrations());
+}
 
-std::unique_ptr<Service> mount(ServiceContext& ctx) { return std::make_unique<CartService>(ctx); }
+std::unique_ptr<Service> mount(ServiceContext& ctx) {
+  return std::make_unique<CartService>(ctx);
+}
 
 }  // namespace emporium::cart

@@ -33,8 +33,8 @@ bool requires_auth(std::string_view method, std::string_view path) {
     return method != "GET" && method != "HEAD";
   }
   if (starts_with(path, "/api/users")) {
-    for (std::string_view open : {"/api/users/register", "/api/users/login", "/api/users/refresh",
-                                  "/api/users/logout"}) {
+    for (std::string_view open :
+         {"/api/users/register", "/api/users/login", "/api/users/refresh", "/api/users/logout"}) {
       if (path == open || (path.size() == open.size() + 1 && starts_with(path, open))) {
         return false;
       }
@@ -47,8 +47,10 @@ bool requires_auth(std::string_view method, std::string_view path) {
 Gateway::Gateway(http::Router& router, const auth::Tokens& tokens,
                  std::map<std::string, std::unique_ptr<http::Client>> upstreams)
     : tokens_(tokens), upstreams_(std::move(upstreams)) {
-  const std::pair<std::string_view, std::string_view> prefixes[] = {
-      {"/api/products", "product"}, {"/api/users", "user"}, {"/api/cart", "cart"}, {"/api/orders", "order"}};
+  const std::pair<std::string_view, std::string_view> prefixes[] = {{"/api/products", "product"},
+                                                                    {"/api/users", "user"},
+                                                                    {"/api/cart", "cart"},
+                                                                    {"/api/orders", "order"}};
   for (const auto& [prefix, name] : prefixes) {
     auto& upstream = *upstreams_.at(std::string(name));
     router.add_prefix(prefix, [this, &upstream, name = name](http::Request& req) {

@@ -9,6 +9,8 @@ namespace emporium::order {
 bool valid_status(std::string_view status) noexcept;
 bool transition_allowed(std::string_view from, std::string_view to) noexcept;
 // Whether stock goes back when an order moves to `to`.
-inline bool releases_stock(std::string_view to) noexcept { return to == "cancelled"; }
+inline bool releases_stock(std::string_view to) noexcept {
+  return to == "cancelled";
+}
 
 }  // namespace emporium::order

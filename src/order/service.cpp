@@ -105,24 +105,33 @@ class OrderService final : public Service {
         products_(ctx.upstream("product"), ctx.tokens, "order"),
         carts_(ctx.upstream("cart"), ctx.tokens, "order"),
         task_interval_(ctx.config.duration("task_interval")),
-        tasks_done_(ctx.metrics.counter("emporium_order_tasks_total",
-                                        "Follow-up tasks run by the order service, by kind and outcome.",
-                                        {"kind", "outcome"})),
-        orders_placed_(ctx.metrics.counter("emporium_orders_placed_total", "Orders placed.").with({})),
+        tasks_done_(ctx.metrics.counter(
+            "emporium_order_tasks_total",
+            "Follow-up tasks run by the order service, by kind and outcome.", {"kind", "outcome"})),
+        orders_placed_(
+            ctx.metrics.counter("emporium_orders_placed_total", "Orders placed.").with({})),
         events_written_(ctx.events_written) {
     auto& r = ctx.routes;
-    r.add_public("POST", "/api/orders", signed_in(tokens_, [this](Request& req, const auth::Identity& who) {
+    r.add_public("POST", "/api/orders",
+                 signed_in(tokens_, [this](Request& req, const auth::Identity& who) {
                    return place(req, who);
                  }));
-    r.add_public("GET", "/api/orders", signed_in(tokens_, [this](Request& req, const auth::Identity& who) {
+    r.add_public("GET", "/api/orders",
+                 signed_in(tokens_, [this](Request& req, const auth::Identity& who) {
                    return list(req, who);
                  }));
     r.add_public("GET", "/api/orders/{id}",
-                 signed_in(tokens_, [this](Request& req, const auth::Identity& who) { return get(req, who); }));
+                 signed_in(tokens_, [this](Request& req, const auth::Identity& who) {
+                   return get(req, who);
+                 }));
     r.add_public("PUT", "/api/orders/{id}/status",
-                 admin_only(tokens_, [this](Request& req, const auth::Identity&) { return set_status(req); }));
+                 admin_only(tokens_, [this](Request& req, const auth::Identity&) {
+                   return set_status(req);
+                 }));
     r.add_public("DELETE", "/api/orders/{id}",
-                 signed_in(tokens_, [this](Request& req, const auth::Identity& who) { return cancel(req, who); }));
+                 signed_in(tokens_, [this](Request& req, const auth::Identity& who) {
+                   return cancel(req, who);
+                 }));
     worker_ = std::thread([this] { run_tasks(); });
   }
 
@@ -222,12 +231,12 @@ class OrderService final : public Service {
         auto c = db_.acquire();  // nothing was reserved
         c->exec(kTaskDone, {insurance.id, core::now_iso8601()});
       }
-      auto res = http::problem(
-          409, shortage->name.empty()
-                   ? "Product " + shortage->product_id + " is no longer available"
-                   : "Insufficient stock for " + shortage->name + ": " +
-                         std::to_string(shortage->available) + " available, " +
-                         std::to_string(shortage->requested) + " requested");
+      auto res =
+          http::problem(409, shortage->name.empty()
+                                 ? "Product " + shortage->product_id + " is no longer available"
+                                 : "Insufficient stock for " + shortage->name + ": " +
+                                       std::to_string(shortage->available) + " available, " +
+                                       std::to_string(shortage->requested) + " requested");
       return res;
     }
     const auto& lines = std::get<std::vector<svc::ReservedLine>>(reserved);
@@ -259,12 +268,13 @@ class OrderService final : public Service {
                                            {"quantity", l.quantity},
                                            {"price_cents", l.price_cents}});
       }
-      bus::add_event(*c, bus::make_event(bus::types::order_placed,
-                                         http::dump(json::object{{"order_id", order_id},
-                                                                 {"user_id", *user_id},
-                                                                 {"total_cents", total},
-                                                                 {"currency", currency},
-                                                                 {"items", std::move(event_items)}})));
+      bus::add_event(*c,
+                     bus::make_event(bus::types::order_placed,
+                                     http::dump(json::object{{"order_id", order_id},
+                                                             {"user_id", *user_id},
+                                                             {"total_cents", total},
+                                                             {"currency", currency},
+                                                             {"items", std::move(event_items)}})));
       // The first try is made inline below; the runner picks the task up
       // only if that fails (or this process dies before making it).
       c->exec(kAddTask, {clear_task.id, clear_task.kind, clear_task.subject,
@@ -342,8 +352,8 @@ class OrderService final : public Service {
     for (const auto& r : rows) {
       orders.push_back(render(*c, r));
     }
-    return http::json_response(
-        200, json::object{{"orders", std::move(orders)}, {"pagination", http::pagination(page, total)}});
+    return http::json_response(200, json::object{{"orders", std::move(orders)},
+                                                 {"pagination", http::pagination(page, total)}});
   }
 
   Response get(const Request& req, const auth::Identity& who) {
@@ -390,15 +400,15 @@ class OrderService final : public Service {
       }
       const std::string user_id(current->at("userId").as_string());
       if (to == "cancelled") {
-        bus::add_event(*c, bus::make_event(bus::types::order_cancelled,
-                                           http::dump(json::object{{"order_id", id},
-                                                                   {"user_id", user_id}})));
+        bus::add_event(
+            *c, bus::make_event(bus::types::order_cancelled,
+                                http::dump(json::object{{"order_id", id}, {"user_id", user_id}})));
       } else {
-        bus::add_event(*c, bus::make_event(bus::types::order_status_changed,
-                                           http::dump(json::object{{"order_id", id},
-                                                                   {"user_id", user_id},
-                                                                   {"from", from},
-                                                                   {"to", to}})));
+        bus::add_event(
+            *c, bus::make_event(
+                    bus::types::order_status_changed,
+                    http::dump(json::object{
+                        {"order_id", id}, {"user_id", user_id}, {"from", from}, {"to", to}})));
       }
       tx.commit();
       order = *load(*c, id);
@@ -438,13 +448,15 @@ class OrderService final : public Service {
     try {
       products_.release(order_id, request_id);
     } catch (const std::exception& e) {
-      obs::error("stock release failed; scheduling it", {{"order_id", order_id}, {"error", e.what()}});
+      obs::error("stock release failed; scheduling it",
+                 {{"order_id", order_id}, {"error", e.what()}});
       try {
         auto c = db_.acquire();
         c->exec(kAddTask, {core::new_id(), std::string("release_stock"), order_id,
                            core::unix_seconds(), core::now_iso8601()});
       } catch (const std::exception& e2) {
-        obs::error("could not schedule stock release", {{"order_id", order_id}, {"error", e2.what()}});
+        obs::error("could not schedule stock release",
+                   {{"order_id", order_id}, {"error", e2.what()}});
       }
     }
   }
@@ -540,6 +552,8 @@ std::vector<db::Migration> migrations() {
   return m;
 }
 
-std::unique_ptr<Service> mount(ServiceContext& ctx) { return std::make_unique<OrderService>(ctx); }
+std::unique_ptr<Service> mount(ServiceContext& ctx) {
+  return std::make_unique<OrderService>(ctx);
+}
 
 }  // namespace emporium::order

@@ -21,8 +21,8 @@ bool valid_image_url(std::string_view url) {
 
 ProductInput read_product_input(const json::object& body, InputMode mode,
                                 std::vector<http::FieldError>& errors) {
-  http::Fields f(body, {"name", "description", "price", "currency", "category", "stock",
-                        "imageUrl"});
+  http::Fields f(body,
+                 {"name", "description", "price", "currency", "category", "stock", "imageUrl"});
   const bool full = mode != InputMode::patch;
   ProductInput in;
   in.name = f.string("name", 1, 200, full);
@@ -73,13 +73,20 @@ ProductInput read_product_input(const json::object& body, InputMode mode,
 }
 
 void apply(const ProductInput& in, Product& p) {
-  if (in.name) p.name = *in.name;
-  if (in.description) p.description = *in.description;
-  if (in.price_cents) p.price_cents = *in.price_cents;
-  if (in.currency) p.currency = *in.currency;
-  if (in.category) p.category = *in.category;
-  if (in.stock) p.stock = *in.stock;
-  if (in.image_url) p.image_url = *in.image_url;
+  if (in.name)
+    p.name = *in.name;
+  if (in.description)
+    p.description = *in.description;
+  if (in.price_cents)
+    p.price_cents = *in.price_cents;
+  if (in.currency)
+    p.currency = *in.currency;
+  if (in.category)
+    p.category = *in.category;
+  if (in.stock)
+    p.stock = *in.stock;
+  if (in.image_url)
+    p.image_url = *in.image_url;
 }
 
 json::object to_json(const Product& p) {
@@ -98,10 +105,14 @@ json::object to_json(const Product& p) {
 }
 
 std::optional<Sort> parse_sort(std::string_view s) {
-  if (s == "price") return Sort::price_asc;
-  if (s == "-price") return Sort::price_desc;
-  if (s == "name") return Sort::name_asc;
-  if (s == "-createdAt") return Sort::newest;
+  if (s == "price")
+    return Sort::price_asc;
+  if (s == "-price")
+    return Sort::price_desc;
+  if (s == "name")
+    return Sort::name_asc;
+  if (s == "-createdAt")
+    return Sort::newest;
   return std::nullopt;
 }
 

@@ -66,9 +66,9 @@ std::string list_key(const ListQuery& q) {
     }
     return nullptr;
   };
-  return "list:" + http::dump(json::array{opt(q.category), opt(q.text), opt(q.min_cents),
-                                          opt(q.max_cents), static_cast<int>(q.sort), q.page,
-                                          q.limit});
+  return "list:" +
+         http::dump(json::array{opt(q.category), opt(q.text), opt(q.min_cents), opt(q.max_cents),
+                                static_cast<int>(q.sort), q.page, q.limit});
 }
 
 class ProductService final : public Service {
@@ -83,8 +83,9 @@ class ProductService final : public Service {
     r.add_public("GET", "/api/products", [this](Request& req) { return list(req); });
     r.add_public("GET", "/api/products/categories", [this](Request&) { return categories(); });
     r.add_public("GET", "/api/products/{id}", [this](Request& req) { return get(req); });
-    r.add_public("POST", "/api/products",
-                 admin_only(tokens_, [this](Request& req, const auth::Identity&) { return create(req); }));
+    r.add_public(
+        "POST", "/api/products",
+        admin_only(tokens_, [this](Request& req, const auth::Identity&) { return create(req); }));
     r.add_public("PUT", "/api/products/{id}",
                  admin_only(tokens_, [this](Request& req, const auth::Identity&) {
                    return change(req, InputMode::replace);
@@ -93,8 +94,9 @@ class ProductService final : public Service {
                  admin_only(tokens_, [this](Request& req, const auth::Identity&) {
                    return change(req, InputMode::patch);
                  }));
-    r.add_public("DELETE", "/api/products/{id}",
-                 admin_only(tokens_, [this](Request& req, const auth::Identity&) { return remove(req); }));
+    r.add_public(
+        "DELETE", "/api/products/{id}",
+        admin_only(tokens_, [this](Request& req, const auth::Identity&) { return remove(req); }));
 
     r.add_internal("POST", "/internal/products/lookup",
                    service_only(tokens_, [this](Request& req) { return lookup(req); }));
@@ -185,8 +187,8 @@ class ProductService final : public Service {
     std::vector<http::FieldError> errors;
     auto in = read_product_input(std::get<json::object>(body), InputMode::create, errors);
     if (!errors.empty()) {
-      return http::problem(400, "Validation failed: " + errors.front().field + " " + errors.front().msg,
-                           errors);
+      return http::problem(
+          400, "Validation failed: " + errors.front().field + " " + errors.front().msg, errors);
     }
     Product p;
     p.id = core::new_id();
@@ -207,8 +209,8 @@ class ProductService final : public Service {
     std::vector<http::FieldError> errors;
     auto in = read_product_input(std::get<json::object>(body), mode, errors);
     if (!errors.empty()) {
-      return http::problem(400, "Validation failed: " + errors.front().field + " " + errors.front().msg,
-                           errors);
+      return http::problem(
+          400, "Validation failed: " + errors.front().field + " " + errors.front().msg, errors);
     }
     auto p = store_.get(std::string(req.param("id")));
     if (!p) {
@@ -320,7 +322,8 @@ class ProductService final : public Service {
                                  {"priceCents", l.price_cents},
                                  {"quantity", l.quantity}});
     }
-    return http::json_response(200, json::object{{"orderId", *order_id}, {"items", std::move(out)}});
+    return http::json_response(200,
+                               json::object{{"orderId", *order_id}, {"items", std::move(out)}});
   }
 
   Response release(const Request& req) {

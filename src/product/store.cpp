@@ -1,9 +1,8 @@
 #include "product/store.hpp"
 
 #include <algorithm>
-#include <map>
-
 #include <boost/json.hpp>
+#include <map>
 
 #include "bus/outbox.hpp"
 #include "core/ids.hpp"
@@ -13,11 +12,11 @@ namespace emporium::product {
 
 namespace {
 
-#define EMPORIUM_PRODUCT_FILTER                                                      \
-  " WHERE (CAST($1 AS TEXT) IS NULL OR category = $1)"                               \
-  " AND (CAST($2 AS TEXT) IS NULL OR lower(name) LIKE $2 ESCAPE '\\'"                \
-  "      OR lower(description) LIKE $2 ESCAPE '\\')"                                 \
-  " AND (CAST($3 AS BIGINT) IS NULL OR price_cents >= $3)"                           \
+#define EMPORIUM_PRODUCT_FILTER                                       \
+  " WHERE (CAST($1 AS TEXT) IS NULL OR category = $1)"                \
+  " AND (CAST($2 AS TEXT) IS NULL OR lower(name) LIKE $2 ESCAPE '\\'" \
+  "      OR lower(description) LIKE $2 ESCAPE '\\')"                  \
+  " AND (CAST($3 AS BIGINT) IS NULL OR price_cents >= $3)"            \
   " AND (CAST($4 AS BIGINT) IS NULL OR price_cents <= $4)"
 
 constexpr std::string_view kListByPrice =
@@ -116,10 +115,18 @@ std::string like_pattern(const std::string& text) {
 Page Store::list(const ListQuery& q) {
   std::string_view sql = kListNewest;
   switch (q.sort) {
-    case Sort::price_asc: sql = kListByPrice; break;
-    case Sort::price_desc: sql = kListByPriceDesc; break;
-    case Sort::name_asc: sql = kListByName; break;
-    case Sort::newest: sql = kListNewest; break;
+    case Sort::price_asc:
+      sql = kListByPrice;
+      break;
+    case Sort::price_desc:
+      sql = kListByPriceDesc;
+      break;
+    case Sort::name_asc:
+      sql = kListByName;
+      break;
+    case Sort::newest:
+      sql = kListNewest;
+      break;
   }
   const std::optional<std::string> pattern =
       q.text ? std::optional<std::string>(like_pattern(*q.text)) : std::nullopt;
@@ -221,11 +228,12 @@ std::variant<std::vector<svc::ReservedLine>, svc::Shortage> Store::reserve(
     // crossing the threshold is announced once.
     const auto left = c->exec(kStockOf, {id}).rows.at(0).integer(0);
     if (left <= kLowStockThreshold && left + qty > kLowStockThreshold) {
-      bus::add_event(*c, bus::make_event(bus::types::product_stock_low,
-                                         http::dump(boost::json::object{{"product_id", id},
-                                                                        {"name", p.name},
-                                                                        {"stock", left},
-                                                                        {"threshold", kLowStockThreshold}})));
+      bus::add_event(
+          *c, bus::make_event(bus::types::product_stock_low,
+                              http::dump(boost::json::object{{"product_id", id},
+                                                             {"name", p.name},
+                                                             {"stock", left},
+                                                             {"threshold", kLowStockThreshold}})));
     }
     c->exec(kRecordReservation, {order_id, id, p.name, p.price_cents, p.currency, qty, now});
     out.push_back({id, p.name, p.currency, p.price_cents, qty});

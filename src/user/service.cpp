@@ -1,11 +1,10 @@
 #include "user/service.hpp"
 
 #include <boost/json.hpp>
+#include <semaphore>
 
 #include "bus/outbox.hpp"
 #include "common/embedded.hpp"
-#include <semaphore>
-
 #include "common/guards.hpp"
 #include "core/error.hpp"
 #include "core/ids.hpp"
@@ -60,25 +59,30 @@ class UserService final : public Service {
   explicit UserService(ServiceContext& ctx)
       : store_(ctx.database),
         tokens_(ctx.tokens),
-        refresh_ttl_(std::chrono::duration_cast<std::chrono::seconds>(ctx.config.duration("refresh_ttl"))),
+        refresh_ttl_(
+            std::chrono::duration_cast<std::chrono::seconds>(ctx.config.duration("refresh_ttl"))),
         cookie_secure_(ctx.config.boolean("cookie_secure")),
         events_written_(ctx.events_written),
         dummy_hash_(auth::hash_password(core::new_token())) {
     auto& r = ctx.routes;
-    r.add_public("POST", "/api/users/register", [this](Request& req) { return register_user(req); });
+    r.add_public("POST", "/api/users/register",
+                 [this](Request& req) { return register_user(req); });
     r.add_public("POST", "/api/users/login", [this](Request& req) { return login(req); });
     r.add_public("POST", "/api/users/refresh", [this](Request& req) { return refresh(req); });
     r.add_public("POST", "/api/users/logout", [this](Request& req) { return logout(req); });
-    r.add_public("GET", "/api/users/profile",
-                 signed_in(tokens_, [this](Request&, const auth::Identity& who) { return profile(who); }));
+    r.add_public(
+        "GET", "/api/users/profile",
+        signed_in(tokens_, [this](Request&, const auth::Identity& who) { return profile(who); }));
     r.add_public("PUT", "/api/users/profile",
                  signed_in(tokens_, [this](Request& req, const auth::Identity& who) {
                    return update_profile(req, who);
                  }));
-    r.add_public("GET", "/api/users",
-                 admin_only(tokens_, [this](Request& req, const auth::Identity&) { return list(req); }));
-    r.add_public("PUT", "/api/users/{id}/role",
-                 admin_only(tokens_, [this](Request& req, const auth::Identity&) { return set_role(req); }));
+    r.add_public(
+        "GET", "/api/users",
+        admin_only(tokens_, [this](Request& req, const auth::Identity&) { return list(req); }));
+    r.add_public(
+        "PUT", "/api/users/{id}/role",
+        admin_only(tokens_, [this](Request& req, const auth::Identity&) { return set_role(req); }));
     r.add_internal("GET", "/internal/users/{id}",
                    service_only(tokens_, [this](Request& req) { return internal_user(req); }));
     bootstrap_admin(ctx.config);
@@ -110,9 +114,10 @@ class UserService final : public Service {
       // Promote an existing account only if it is the operator's: anyone can
       // register an address, so the configured password must match.
       if (generated || !auth::verify_password(existing->password_hash, password)) {
-        obs::error("admin_email belongs to an account whose password is not admin_password; "
-                   "not promoting it",
-                   {{"email", email}});
+        obs::error(
+            "admin_email belongs to an account whose password is not admin_password; "
+            "not promoting it",
+            {{"email", email}});
         return;
       }
       store_.set_role(existing->id, std::string(auth::kRoleAdmin), core::now_iso8601());
@@ -123,8 +128,13 @@ class UserService final : public Service {
       throw std::runtime_error("admin_password must have at least 8 characters");
     }
     const auto now = core::now_iso8601();
-    User u{core::new_id(), email, "Administrator", auth::hash_password(password),
-           std::string(auth::kRoleAdmin), now, now};
+    User u{core::new_id(),
+           email,
+           "Administrator",
+           auth::hash_password(password),
+           std::string(auth::kRoleAdmin),
+           now,
+           now};
     store_.insert(u);
     if (generated) {
       obs::warn("admin account created with a generated password; change it after signing in",
@@ -138,14 +148,14 @@ class UserService final : public Service {
     const auto access = tokens_.issue_access(u.id, u.role);
     const auto ttl = tokens_.settings().access_ttl;
     auto res = http::json_response(
-        200, json::object{{"token", access},
-                          {"refreshToken", refresh_token},
-                          {"expiresIn", ttl.count()},
-                          {"tokenType", "Bearer"},
-                          {"user", json::object{{"id", u.id},
-                                                {"email", u.email},
-                                                {"name", u.name},
-                                                {"role", u.role}}}});
+        200,
+        json::object{
+            {"token", access},
+            {"refreshToken", refresh_token},
+            {"expiresIn", ttl.count()},
+            {"tokenType", "Bearer"},
+            {"user",
+             json::object{{"id", u.id}, {"email", u.email}, {"name", u.name}, {"role", u.role}}}});
     res.headers.add("Set-Cookie", auth::session_cookie(access, ttl, cookie_secure_));
     return res;
   }
@@ -186,8 +196,13 @@ class UserService final : public Service {
       return f.problem();
     }
     const auto now = core::now_iso8601();
-    User u{core::new_id(), *email, name.value_or(""), hash(*password),
-           std::string(auth::kRoleCustomer), now, now};
+    User u{core::new_id(),
+           *email,
+           name.value_or(""),
+           hash(*password),
+           std::string(auth::kRoleCustomer),
+           now,
+           now};
     const auto event = bus::make_event(
         bus::types::user_registered,
         http::dump(json::object{{"user_id", u.id}, {"email", u.email}, {"name", u.name}}));
@@ -195,7 +210,8 @@ class UserService final : public Service {
       return http::problem(409, "Email already registered");
     }
     events_written_();
-    auto res = http::json_response(201, json::object{{"id", u.id}, {"email", u.email}, {"name", u.name}});
+    auto res =
+        http::json_response(201, json::object{{"id", u.id}, {"email", u.email}, {"name", u.name}});
     res.headers.set("Location", "/api/users/profile");
     return res;
   }
@@ -236,12 +252,16 @@ class UserService final : public Service {
     std::string user_id;
     switch (store_.rotate_refresh(core::sha256_hex(*token), core::sha256_hex(next),
                                   refresh_expiry(), user_id)) {
-      case RotateResult::unknown: return http::problem(401, "Invalid refresh token");
-      case RotateResult::expired: return http::problem(401, "Refresh token expired");
+      case RotateResult::unknown:
+        return http::problem(401, "Invalid refresh token");
+      case RotateResult::expired:
+        return http::problem(401, "Refresh token expired");
       case RotateResult::reused:
-        obs::warn("refresh token reused; login revoked", {{"user_id", user_id}, {"request_id", req.request_id}});
+        obs::warn("refresh token reused; login revoked",
+                  {{"user_id", user_id}, {"request_id", req.request_id}});
         return http::problem(401, "Refresh token reused; please sign in again");
-      case RotateResult::rotated: break;
+      case RotateResult::rotated:
+        break;
     }
     auto u = store_.by_id(user_id);
     if (!u) {
@@ -354,7 +374,8 @@ class UserService final : public Service {
     if (!u) {
       return http::problem(404, "User not found");
     }
-    return http::json_response(200, json::object{{"id", u->id}, {"email", u->email}, {"name", u->name}});
+    return http::json_response(200,
+                               json::object{{"id", u->id}, {"email", u->email}, {"name", u->name}});
   }
 
   // At most this many argon2id computations at once (each takes 19 MiB and
@@ -379,6 +400,8 @@ std::vector<db::Migration> migrations() {
   return m;
 }
 
-std::unique_ptr<Service> mount(ServiceContext& ctx) { return std::make_unique<UserService>(ctx); }
+std::unique_ptr<Service> mount(ServiceContext& ctx) {
+  return std::make_unique<UserService>(ctx);
+}
 
 }  // namespace emporium::user

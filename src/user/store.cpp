@@ -19,7 +19,8 @@ constexpr std::string_view kList =
     "SELECT id, email, name, password_hash, role, created_at, updated_at FROM users "
     "ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2";
 constexpr std::string_view kCount = "SELECT count(*) FROM users";
-constexpr std::string_view kUpdateName = "UPDATE users SET name = $2, updated_at = $3 WHERE id = $1";
+constexpr std::string_view kUpdateName =
+    "UPDATE users SET name = $2, updated_at = $3 WHERE id = $1";
 constexpr std::string_view kUpdateNameAndPassword =
     "UPDATE users SET name = $2, password_hash = $3, updated_at = $4 WHERE id = $1";
 constexpr std::string_view kSetRole = "UPDATE users SET role = $2, updated_at = $3 WHERE id = $1";

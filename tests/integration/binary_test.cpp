@@ -73,9 +73,10 @@ TEST(Binary, MetricsAreValidPrometheusText) {
                 "emporium_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1"),
             std::string::npos)
       << metrics->body;
-  EXPECT_NE(metrics->body.find(
-                "emporium_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      metrics->body.find(
+          "emporium_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1"),
+      std::string::npos);
   EXPECT_NE(metrics->body.find("emporium_http_request_duration_seconds_bucket"), std::string::npos);
   EXPECT_NE(metrics->body.find("process_resident_memory_bytes"), std::string::npos);
 

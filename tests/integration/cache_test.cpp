@@ -53,7 +53,6 @@ std::string unique(const std::string& prefix) {
          std::to_string(rd());
 }
 
-
 std::string shared_redis_url() {
   auto url = env("EMPORIUM_TEST_REDIS_URL");
   EXPECT_FALSE(url.empty()) << "EMPORIUM_TEST_REDIS_URL" << kMissingEnv;

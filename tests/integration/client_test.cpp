@@ -1,11 +1,12 @@
 // The inter-service client's deadlines, retries and circuit breaker, against
 // a real local server that fails on purpose.
+#include "http/client.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 
-#include "http/client.hpp"
 #include "support.hpp"
 
 namespace emporium::test {
@@ -15,7 +16,7 @@ using namespace std::chrono_literals;
 
 struct Upstream {
   std::atomic<int> hits{0};
-  std::atomic<int> fail_first{0};  // this many answers are 503 first
+  std::atomic<int> fail_first{0};   // this many answers are 503 first
   std::atomic<bool> broken{false};  // answer 500 while set
   std::atomic<int> post_hits{0};
   std::string last_request_id;

@@ -100,18 +100,18 @@ TEST(ServerLimits, ConnectionsOverTheLimitAreClosed) {
   EXPECT_NE(b.read_responses(1, 2s).find("200 OK"), std::string::npos);
   RawConnection c(server.port());
   EXPECT_TRUE(c.wait_closed(2s));
-  EXPECT_NE(server.metrics().render().find(
-                "emporium_http_rejected_total{reason=\"connection_limit\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      server.metrics().render().find("emporium_http_rejected_total{reason=\"connection_limit\"} 1"),
+      std::string::npos);
 }
 
 TEST(ServerProtocol, PipelinedRequestsAreAnsweredInOrder) {
   InProcessServer server(small_limits(), echo_routes);
   RawConnection conn(server.port());
-  ASSERT_TRUE(conn.send(
-      "GET /items/a HTTP/1.1\r\nHost: x\r\n\r\n"
-      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\n{\"n\":1}"
-      "GET /items/c HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(
+      conn.send("GET /items/a HTTP/1.1\r\nHost: x\r\n\r\n"
+                "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\n{\"n\":1}"
+                "GET /items/c HTTP/1.1\r\nHost: x\r\n\r\n"));
   const auto out = conn.read_responses(3, 3s);
   const auto a = out.find("{\"id\":\"a\"}");
   const auto b = out.find("{\"n\":1}");
@@ -130,7 +130,8 @@ TEST(ServerProtocol, MalformedRequestIs400AndHeadHasNoBody) {
   EXPECT_NE(bad.read_responses(1, 2s).find("400 Bad Request"), std::string::npos);
 
   RawConnection head(server.port());
-  ASSERT_TRUE(head.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(head.send(
+      "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
   // HEAD announces the GET body's length but sends none; the next response follows directly.
   const auto out = head.read_responses(1, 2s);
   EXPECT_EQ(out.find("HTTP/1.1 200 OK"), 0U) << out;
@@ -155,7 +156,8 @@ TEST(ServerShutdown, InFlightRequestCompletesAndNewConnectionsAreRefused) {
       return http::Response::json(200, R"({"done":true})");
     });
   });
-  auto in_flight = std::async(std::launch::async, [&] { return request("GET", server.port(), "/slow"); });
+  auto in_flight =
+      std::async(std::launch::async, [&] { return request("GET", server.port(), "/slow"); });
   while (!entered.load()) {
     std::this_thread::sleep_for(5ms);
   }

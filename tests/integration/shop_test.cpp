@@ -1,5 +1,7 @@
 // The shop through its gateway, in both shapes: the prototype's journey, its
 // defects (which must not return), bad input, concurrency and idempotency.
+#include "shop.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,7 +10,6 @@
 
 #include "http/client.hpp"
 #include "http/problem.hpp"
-#include "shop.hpp"
 
 namespace emporium::test {
 namespace {
@@ -27,7 +28,8 @@ INSTANTIATE_TEST_SUITE_P(Shapes, ShopTest,
                          ::testing::Combine(::testing::Values("all", "split"),
                                             ::testing::Values("sqlite", "postgres")),
                          [](const auto& p) {
-                           return std::string(std::get<0>(p.param) == "all" ? "AllInOne" : "Split") +
+                           return std::string(std::get<0>(p.param) == "all" ? "AllInOne"
+                                                                            : "Split") +
                                   (std::get<1>(p.param) == "sqlite" ? "SQLite" : "PostgreSQL");
                          });
 
@@ -80,8 +82,9 @@ TEST_P(ShopTest, PrototypeJourney) {
 TEST_P(ShopTest, PricesComeFromTheCatalogNotTheClient) {
   auto bob = shop->register_and_login("bob@example.com");
   const auto id = shop->create_product("Priced Item", 10.00, 5);
-  auto tampered = shop->call("POST", "/api/cart/" + bob.id + "/items",
-                             R"({"productId":")" + id + R"(","quantity":1,"price":0.01})", bob.token);
+  auto tampered =
+      shop->call("POST", "/api/cart/" + bob.id + "/items",
+                 R"({"productId":")" + id + R"(","quantity":1,"price":0.01})", bob.token);
   EXPECT_EQ(tampered.status, 400);
   ASSERT_EQ(shop->add_to_cart(bob, id, 1).status, 201);
   auto order = shop->place_order(bob);
@@ -108,10 +111,10 @@ TEST_P(ShopTest, CartAndOrdersAreClosedToOthers) {
   EXPECT_EQ(shop->call("GET", "/api/orders/" + order_id, {}, eve.token).status, 403);
   EXPECT_EQ(shop->call("GET", "/api/orders?userId=" + ann.id, {}, eve.token).status, 403);
   EXPECT_EQ(shop->call("DELETE", "/api/orders/" + order_id, {}, eve.token).status, 403);
-  auto for_other = shop->call("POST", "/api/orders",
-                              R"({"userId":")" + ann.id + R"(","shippingAddress":)" +
-                                  Shop::address_json() + "}",
-                              eve.token);
+  auto for_other =
+      shop->call("POST", "/api/orders",
+                 R"({"userId":")" + ann.id + R"(","shippingAddress":)" + Shop::address_json() + "}",
+                 eve.token);
   EXPECT_EQ(for_other.status, 403);
   // Eve's own list does not show Ann's order; the admin sees it.
   auto mine = shop->call("GET", "/api/orders", {}, eve.token);
@@ -142,7 +145,8 @@ TEST_P(ShopTest, TokensAreVerified) {
   // alg "none": header {"alg":"none","typ":"JWT"}, the real claims, no signature.
   const auto& real = ann.token;
   const auto dot = real.find('.');
-  const std::string none_token = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0" + real.substr(dot, real.rfind('.') - dot) + ".";
+  const std::string none_token =
+      "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0" + real.substr(dot, real.rfind('.') - dot) + ".";
   auto unsigned_token = shop->call("GET", path, {}, none_token);
   EXPECT_EQ(unsigned_token.status, 401);
   EXPECT_EQ(unsigned_token.error(), "Invalid token");
@@ -165,14 +169,16 @@ TEST_P(ShopTest, CustomersCannotUseAdminEndpoints) {
   EXPECT_EQ(shop->call("PATCH", "/api/products/" + id, R"({"stock":100})", ann.token).status, 403);
   EXPECT_EQ(shop->call("DELETE", "/api/products/" + id, {}, ann.token).status, 403);
   EXPECT_EQ(shop->call("GET", "/api/users", {}, ann.token).status, 403);
-  EXPECT_EQ(shop->call("PUT", "/api/users/" + ann.id + "/role", R"({"role":"admin"})", ann.token).status,
-            403);
+  EXPECT_EQ(
+      shop->call("PUT", "/api/users/" + ann.id + "/role", R"({"role":"admin"})", ann.token).status,
+      403);
   ASSERT_EQ(shop->add_to_cart(ann, id, 1).status, 201);
   auto order = shop->place_order(ann);
-  EXPECT_EQ(shop->call("PUT", "/api/orders/" + std::string(order.obj().at("id").as_string()) + "/status",
-                       R"({"status":"shipped"})", ann.token)
-                .status,
-            403);
+  EXPECT_EQ(
+      shop->call("PUT", "/api/orders/" + std::string(order.obj().at("id").as_string()) + "/status",
+                 R"({"status":"shipped"})", ann.token)
+          .status,
+      403);
   EXPECT_EQ(shop->stock_of(id), 0);
 }
 
@@ -183,8 +189,9 @@ TEST_P(ShopTest, AdminManagesProductsAndUsers) {
   ASSERT_EQ(patched.status, 200) << patched.raw;
   EXPECT_EQ(patched.obj().at("stock").as_int64(), 9);
   EXPECT_EQ(patched.obj().at("name").as_string(), "Editable");
-  auto replaced = shop->call("PUT", "/api/products/" + id,
-                             R"({"name":"Replaced","price":2,"category":"New","description":"d"})", admin);
+  auto replaced =
+      shop->call("PUT", "/api/products/" + id,
+                 R"({"name":"Replaced","price":2,"category":"New","description":"d"})", admin);
   ASSERT_EQ(replaced.status, 200) << replaced.raw;
   EXPECT_EQ(replaced.obj().at("stock").as_int64(), 0);  // full replacement
   EXPECT_EQ(replaced.obj().at("category").as_string(), "New");
@@ -221,15 +228,18 @@ TEST_P(ShopTest, CatalogQueries) {
   ASSERT_EQ(search.obj().at("products").as_array().size(), 1U);
   auto range = shop->call("GET", "/api/products?minPrice=50&maxPrice=100");
   ASSERT_EQ(range.obj().at("products").as_array().size(), 1U);
-  EXPECT_EQ(range.obj().at("products").as_array()[0].as_object().at("name").as_string(), "Beta Chair");
+  EXPECT_EQ(range.obj().at("products").as_array()[0].as_object().at("name").as_string(),
+            "Beta Chair");
   auto paged = shop->call("GET", "/api/products?limit=1&page=2&sort=name");
-  EXPECT_EQ(paged.obj().at("products").as_array()[0].as_object().at("name").as_string(), "Beta Chair");
+  EXPECT_EQ(paged.obj().at("products").as_array()[0].as_object().at("name").as_string(),
+            "Beta Chair");
   EXPECT_EQ(paged.obj().at("pagination").as_object().at("pages").as_int64(), 3);
   auto clamped = shop->call("GET", "/api/products?limit=5000");
   EXPECT_EQ(clamped.obj().at("pagination").as_object().at("limit").as_int64(), 100);
   auto cats = shop->call("GET", "/api/products/categories");
   ASSERT_EQ(cats.status, 200);
-  EXPECT_EQ(cats.raw, R"({"categories":[{"name":"Kitchen","count":1},{"name":"Office","count":2}]})");
+  EXPECT_EQ(cats.raw,
+            R"({"categories":[{"name":"Kitchen","count":1},{"name":"Office","count":2}]})");
 
   EXPECT_EQ(shop->call("GET", "/api/products?sort=random").status, 400);
   EXPECT_EQ(shop->call("GET", "/api/products?page=0").status, 400);
@@ -239,7 +249,8 @@ TEST_P(ShopTest, CatalogQueries) {
 
 TEST_P(ShopTest, BadIdsAre404NotCrashes) {
   auto ann = shop->register_and_login("ann@example.com");
-  for (const std::string id : {"nope", "123", "%00", "' OR 1=1 --", "0000000000000000000000000000000000"}) {
+  for (const std::string id :
+       {"nope", "123", "%00", "' OR 1=1 --", "0000000000000000000000000000000000"}) {
     std::string enc;
     for (unsigned char c : id) {
       char buf[4];
@@ -249,8 +260,9 @@ TEST_P(ShopTest, BadIdsAre404NotCrashes) {
     EXPECT_EQ(shop->call("GET", "/api/products/" + enc).status, 404) << id;
     EXPECT_EQ(shop->call("GET", "/api/orders/" + enc, {}, ann.token).status, 404) << id;
     EXPECT_EQ(shop->call("DELETE", "/api/orders/" + enc, {}, ann.token).status, 404) << id;
-    auto add = shop->call("POST", "/api/cart/" + ann.id + "/items",
-                          json::serialize(json::object{{"productId", id}, {"quantity", 1}}), ann.token);
+    auto add =
+        shop->call("POST", "/api/cart/" + ann.id + "/items",
+                   json::serialize(json::object{{"productId", id}, {"quantity", 1}}), ann.token);
     EXPECT_EQ(add.status, 404) << id;
     EXPECT_EQ(add.headers.get("Content-Type"), "application/problem+json");
   }
@@ -273,19 +285,26 @@ TEST_P(ShopTest, BadInputIsA4xxProblemAndChangesNothing) {
       {"POST", "/api/users/register", "[]", false, 400},
       {"POST", "/api/users/register", R"({"email":"x@y.io"})", false, 400},
       {"POST", "/api/users/register", R"({"email":"x@y.io","password":"short"})", false, 400},
-      {"POST", "/api/users/register", R"({"email":"no-at-sign","password":"long-enough"})", false, 400},
+      {"POST", "/api/users/register", R"({"email":"no-at-sign","password":"long-enough"})", false,
+       400},
       {"POST", "/api/users/register", R"({"email":5,"password":"long-enough"})", false, 400},
-      {"POST", "/api/users/register", R"({"email":"x@y.io","password":"long-enough","admin":true})", false, 400},
-      {"POST", "/api/users/register", R"({"email":"ANN@example.com","password":"long-enough"})", false, 409},
+      {"POST", "/api/users/register", R"({"email":"x@y.io","password":"long-enough","admin":true})",
+       false, 400},
+      {"POST", "/api/users/register", R"({"email":"ANN@example.com","password":"long-enough"})",
+       false, 409},
       {"POST", "/api/users/login", R"({"email":"ann@example.com"})", false, 400},
-      {"POST", "/api/users/login", R"({"email":"ann@example.com","password":"wrong-password"})", false, 401},
-      {"POST", "/api/users/login", R"({"email":"ghost@example.com","password":"wrong-password"})", false, 401},
+      {"POST", "/api/users/login", R"({"email":"ann@example.com","password":"wrong-password"})",
+       false, 401},
+      {"POST", "/api/users/login", R"({"email":"ghost@example.com","password":"wrong-password"})",
+       false, 401},
       {"POST", "/api/products", R"({"name":"X","price":-1,"category":"C"})", true, 400},
       {"POST", "/api/products", R"({"name":"X","price":1.234,"category":"C"})", true, 400},
       {"POST", "/api/products", R"({"name":"X","price":"1","category":"C"})", true, 400},
-      {"POST", "/api/products", R"({"name":")" + long_name + R"(","price":1,"category":"C"})", true, 400},
+      {"POST", "/api/products", R"({"name":")" + long_name + R"(","price":1,"category":"C"})", true,
+       400},
       {"POST", "/api/products", R"({"name":"X","price":1,"category":"C","stock":1.5})", true, 400},
-      {"POST", "/api/products", R"J({"name":"X","price":1,"category":"C","imageUrl":"javascript:alert(1)"})J", true, 400},
+      {"POST", "/api/products",
+       R"J({"name":"X","price":1,"category":"C","imageUrl":"javascript:alert(1)"})J", true, 400},
       {"POST", "/api/products", R"({"name":"X","price":1})", true, 400},
       {"PATCH", "/api/products/" + id, "{}", true, 400},
       {"PATCH", "/api/products/" + id, R"({"stock":-3})", true, 400},
@@ -298,8 +317,11 @@ TEST_P(ShopTest, BadInputIsA4xxProblemAndChangesNothing) {
       {"POST", cart, "null", false, 400},
       {"PUT", cart + "/" + id, R"({"quantity":-1})", false, 400},
       {"POST", "/api/orders", R"({"userId":")" + ann.id + R"("})", false, 422},
-      {"POST", "/api/orders", R"({"userId":")" + ann.id + R"(","shippingAddress":{"street":"x"}})", false, 422},
-      {"POST", "/api/orders", R"({"userId":")" + ann.id + R"(","shippingAddress":)" + Shop::address_json() + "}", false, 422},
+      {"POST", "/api/orders", R"({"userId":")" + ann.id + R"(","shippingAddress":{"street":"x"}})",
+       false, 422},
+      {"POST", "/api/orders",
+       R"({"userId":")" + ann.id + R"(","shippingAddress":)" + Shop::address_json() + "}", false,
+       422},
       {"POST", "/api/orders", R"({"shippingAddress":{}})", false, 400},
       {"PUT", "/api/users/profile", R"({"password":"new-password-1"})", false, 400},
       {"PUT", "/api/users/profile", R"({"name":5})", false, 400},
@@ -319,9 +341,13 @@ TEST_P(ShopTest, BadInputIsA4xxProblemAndChangesNothing) {
   auto p = shop->call("GET", "/api/products/" + id);
   EXPECT_EQ(p.obj().at("stock").as_int64(), 5);
   EXPECT_EQ(p.obj().at("name").as_string(), "Stable");
-  EXPECT_TRUE(shop->call("GET", "/api/cart/" + ann.id, {}, ann.token).obj().at("items").as_array().empty());
-  EXPECT_TRUE(shop->call("GET", "/api/orders", {}, ann.token).obj().at("orders").as_array().empty());
-  EXPECT_EQ(shop->call("GET", "/api/products").obj().at("pagination").as_object().at("total").as_int64(), 1);
+  EXPECT_TRUE(
+      shop->call("GET", "/api/cart/" + ann.id, {}, ann.token).obj().at("items").as_array().empty());
+  EXPECT_TRUE(
+      shop->call("GET", "/api/orders", {}, ann.token).obj().at("orders").as_array().empty());
+  EXPECT_EQ(
+      shop->call("GET", "/api/products").obj().at("pagination").as_object().at("total").as_int64(),
+      1);
   // An oversize body is refused before any handler runs.
   auto huge = shop->call("POST", "/api/users/register", std::string(2 * 1024 * 1024, ' '));
   EXPECT_EQ(huge.status, 413);
@@ -402,7 +428,8 @@ TEST_P(ShopTest, CancelReturnsStockExactlyOnce) {
   EXPECT_EQ(shop->stock_of(id), 6);
   auto again = shop->call("DELETE", path, {}, ann.token);
   EXPECT_EQ(again.status, 409);
-  auto via_status = shop->call("PUT", path + "/status", R"({"status":"cancelled"})", shop->admin_token());
+  auto via_status =
+      shop->call("PUT", path + "/status", R"({"status":"cancelled"})", shop->admin_token());
   EXPECT_EQ(via_status.status, 409);
   EXPECT_EQ(shop->stock_of(id), 6);
   // The record is kept.
@@ -432,17 +459,20 @@ TEST_P(ShopTest, OrderStatusFollowsItsLifeCycle) {
 
 TEST_P(ShopTest, RefreshTokensRotateAndReuseRevokesTheLogin) {
   auto ann = shop->register_and_login("ann@example.com");
-  auto r1 = shop->call("POST", "/api/users/refresh", R"({"refreshToken":")" + ann.refresh_token + "\"}");
+  auto r1 =
+      shop->call("POST", "/api/users/refresh", R"({"refreshToken":")" + ann.refresh_token + "\"}");
   ASSERT_EQ(r1.status, 200) << r1.raw;
   const std::string second(r1.obj().at("refreshToken").as_string());
   EXPECT_NE(second, ann.refresh_token);
   EXPECT_EQ(r1.obj().at("tokenType").as_string(), "Bearer");
-  auto profile = shop->call("GET", "/api/users/profile", {}, std::string(r1.obj().at("token").as_string()));
+  auto profile =
+      shop->call("GET", "/api/users/profile", {}, std::string(r1.obj().at("token").as_string()));
   EXPECT_EQ(profile.status, 200);
   EXPECT_EQ(profile.obj().at("email").as_string(), "ann@example.com");
 
   // Reusing the rotated token revokes the family: the newer one stops working too.
-  auto reuse = shop->call("POST", "/api/users/refresh", R"({"refreshToken":")" + ann.refresh_token + "\"}");
+  auto reuse =
+      shop->call("POST", "/api/users/refresh", R"({"refreshToken":")" + ann.refresh_token + "\"}");
   EXPECT_EQ(reuse.status, 401);
   auto after = shop->call("POST", "/api/users/refresh", R"({"refreshToken":")" + second + "\"}");
   EXPECT_EQ(after.status, 401);
@@ -450,7 +480,8 @@ TEST_P(ShopTest, RefreshTokensRotateAndReuseRevokesTheLogin) {
 
 TEST_P(ShopTest, LoginSetsAndLogoutClearsTheSessionCookie) {
   shop->register_and_login("ann@example.com");
-  auto login = shop->call("POST", "/api/users/login", R"({"email":"ann@example.com","password":"password-123"})");
+  auto login = shop->call("POST", "/api/users/login",
+                          R"({"email":"ann@example.com","password":"password-123"})");
   const auto cookie = std::string(login.headers.get("Set-Cookie").value_or(""));
   EXPECT_NE(cookie.find("emporium_session="), std::string::npos);
   EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
@@ -458,8 +489,11 @@ TEST_P(ShopTest, LoginSetsAndLogoutClearsTheSessionCookie) {
   const std::string refresh(login.obj().at("refreshToken").as_string());
   auto out = shop->call("POST", "/api/users/logout", R"({"refreshToken":")" + refresh + "\"}");
   EXPECT_EQ(out.status, 200);
-  EXPECT_NE(std::string(out.headers.get("Set-Cookie").value_or("")).find("Max-Age=0"), std::string::npos);
-  EXPECT_EQ(shop->call("POST", "/api/users/refresh", R"({"refreshToken":")" + refresh + "\"}").status, 401);
+  EXPECT_NE(std::string(out.headers.get("Set-Cookie").value_or("")).find("Max-Age=0"),
+            std::string::npos);
+  EXPECT_EQ(
+      shop->call("POST", "/api/users/refresh", R"({"refreshToken":")" + refresh + "\"}").status,
+      401);
 }
 
 TEST_P(ShopTest, ProfileUpdatesNeedTheCurrentPasswordToChangeIt) {
@@ -467,15 +501,21 @@ TEST_P(ShopTest, ProfileUpdatesNeedTheCurrentPasswordToChangeIt) {
   auto renamed = shop->call("PUT", "/api/users/profile", R"({"name":"Ann B"})", ann.token);
   ASSERT_EQ(renamed.status, 200);
   EXPECT_EQ(renamed.obj().at("name").as_string(), "Ann B");
-  auto wrong = shop->call("PUT", "/api/users/profile",
-                          R"({"password":"new-password-1","currentPassword":"nope-nope"})", ann.token);
+  auto wrong =
+      shop->call("PUT", "/api/users/profile",
+                 R"({"password":"new-password-1","currentPassword":"nope-nope"})", ann.token);
   EXPECT_EQ(wrong.status, 403);
-  auto changed = shop->call("PUT", "/api/users/profile",
-                            R"({"password":"new-password-1","currentPassword":"password-123"})", ann.token);
+  auto changed =
+      shop->call("PUT", "/api/users/profile",
+                 R"({"password":"new-password-1","currentPassword":"password-123"})", ann.token);
   EXPECT_EQ(changed.status, 200);
-  EXPECT_EQ(shop->call("POST", "/api/users/login", R"({"email":"ann@example.com","password":"new-password-1"})").status,
+  EXPECT_EQ(shop->call("POST", "/api/users/login",
+                       R"({"email":"ann@example.com","password":"new-password-1"})")
+                .status,
             200);
-  EXPECT_EQ(shop->call("POST", "/api/users/login", R"({"email":"ann@example.com","password":"password-123"})").status,
+  EXPECT_EQ(shop->call("POST", "/api/users/login",
+                       R"({"email":"ann@example.com","password":"password-123"})")
+                .status,
             401);
 }
 
@@ -506,7 +546,8 @@ TEST_P(ShopTest, CartEditing) {
 TEST_P(ShopTest, InternalEndpointsAreNotReachableFromOutside) {
   auto ann = shop->register_and_login("ann@example.com");
   const auto id = shop->create_product("Guarded", 1, 5);
-  const std::string body = R"({"orderId":"x","items":[{"productId":")" + id + R"(","quantity":5}]})";
+  const std::string body =
+      R"({"orderId":"x","items":[{"productId":")" + id + R"(","quantity":5}]})";
   auto r = shop->call("POST", "/internal/stock/reservations", body, shop->admin_token());
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(shop->call("GET", "/internal/carts/" + ann.id, {}, ann.token).status, 404);
@@ -516,13 +557,16 @@ TEST_P(ShopTest, InternalEndpointsAreNotReachableFromOutside) {
 TEST(SplitShape, InternalEndpointsRequireAServiceCredential) {
   SplitShop shop;
   const auto id = shop.create_product("Guarded", 1, 5);
-  const std::string body = R"({"orderId":"x","items":[{"productId":")" + id + R"(","quantity":5}]})";
+  const std::string body =
+      R"({"orderId":"x","items":[{"productId":")" + id + R"(","quantity":5}]})";
   const auto port = shop.service_port("product");
-  auto no_token = request("POST", port, "/internal/stock/reservations", body, {"Content-Type: application/json"});
+  auto no_token = request("POST", port, "/internal/stock/reservations", body,
+                          {"Content-Type: application/json"});
   ASSERT_TRUE(no_token);
   EXPECT_EQ(no_token->status, 401);
-  auto as_admin = request("POST", port, "/internal/stock/reservations", body,
-                          {"Content-Type: application/json", "Authorization: Bearer " + shop.admin_token()});
+  auto as_admin =
+      request("POST", port, "/internal/stock/reservations", body,
+              {"Content-Type: application/json", "Authorization: Bearer " + shop.admin_token()});
   ASSERT_TRUE(as_admin);
   EXPECT_EQ(as_admin->status, 401);
   EXPECT_EQ(shop.stock_of(id), 5);
@@ -616,7 +660,8 @@ TEST(SplitShape, CartServiceStoppedDuringCheckoutOrderStandsAndCartEmptiesLater)
   }
   EXPECT_TRUE(emptied) << "cart was never emptied after the cart service came back";
   EXPECT_EQ(shop.stock_of(id), 3);
-  EXPECT_EQ(shop.call("GET", "/api/orders", {}, ann.token).obj().at("orders").as_array().size(), 1U);
+  EXPECT_EQ(shop.call("GET", "/api/orders", {}, ann.token).obj().at("orders").as_array().size(),
+            1U);
 }
 
 }  // namespace
@@ -635,8 +680,9 @@ TEST(Events, ChangesAreRelayedFromTheOutbox) {
   auto order = shop.place_order(ann);
   ASSERT_EQ(order.status, 201);
   const std::string path = "/api/orders/" + std::string(order.obj().at("id").as_string());
-  ASSERT_EQ(shop.call("PUT", path + "/status", R"({"status":"processing"})", shop.admin_token()).status,
-            200);
+  ASSERT_EQ(
+      shop.call("PUT", path + "/status", R"({"status":"processing"})", shop.admin_token()).status,
+      200);
   ASSERT_EQ(shop.call("DELETE", path, {}, ann.token).status, 200);
 
   const std::vector<std::string> expected = {
@@ -651,8 +697,9 @@ TEST(Events, ChangesAreRelayedFromTheOutbox) {
   bool all = false;
   for (int i = 0; i < 100 && !all; ++i) {
     text = shop.call("GET", "/metrics").raw;
-    all = std::all_of(expected.begin(), expected.end(),
-                      [&](const std::string& line) { return text.find(line) != std::string::npos; });
+    all = std::all_of(expected.begin(), expected.end(), [&](const std::string& line) {
+      return text.find(line) != std::string::npos;
+    });
     if (!all) {
       std::this_thread::sleep_for(50ms);
     }

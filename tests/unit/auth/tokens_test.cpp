@@ -26,8 +26,8 @@ TEST(Tokens, IssuedAccessTokenVerifiesWithItsClaims) {
 
 TEST(Tokens, ExpiredBeyondLeewayIsExpiredWithinLeewayIsValid) {
   Tokens t(settings());
-  EXPECT_EQ(std::get<TokenError>(t.verify(t.issue("u", "customer", std::chrono::seconds(-31), "emporium"),
-                                           "emporium")),
+  EXPECT_EQ(std::get<TokenError>(t.verify(
+                t.issue("u", "customer", std::chrono::seconds(-31), "emporium"), "emporium")),
             TokenError::expired);
   EXPECT_TRUE(std::holds_alternative<Identity>(
       t.verify(t.issue("u", "customer", std::chrono::seconds(-5), "emporium"), "emporium")));
@@ -38,15 +38,16 @@ TEST(Tokens, WrongKeyAudienceIssuerOrShapeIsInvalid) {
   Tokens other(settings("another-secret-another-secret-12345"));
   EXPECT_EQ(std::get<TokenError>(t.verify(other.issue_access("u", "admin"), "emporium")),
             TokenError::invalid);
-  EXPECT_EQ(std::get<TokenError>(t.verify(t.issue("u", "customer", std::chrono::seconds(60), "elsewhere"),
-                                           "emporium")),
+  EXPECT_EQ(std::get<TokenError>(t.verify(
+                t.issue("u", "customer", std::chrono::seconds(60), "elsewhere"), "emporium")),
             TokenError::invalid);
   auto s = settings();
   s.issuer = "someone-else";
   Tokens foreign(s);
   EXPECT_EQ(std::get<TokenError>(t.verify(foreign.issue_access("u", "customer"), "emporium")),
             TokenError::invalid);
-  for (const std::string& bad : std::vector<std::string>{"", "a.b.c", "not-a-token", std::string(5000, 'a')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "a.b.c", "not-a-token", std::string(5000, 'a')}) {
     EXPECT_EQ(std::get<TokenError>(t.verify(bad, "emporium")), TokenError::invalid) << bad;
   }
 }

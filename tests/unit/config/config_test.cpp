@@ -34,8 +34,9 @@ TEST(Config, DefaultsApplyWhenNothingIsGiven) {
 }
 
 TEST(Config, FileThenEnvThenFlagsOverride) {
-  const auto file = write_file("emporium-precedence.toml",
-                               "threads = 2\ntimeout = \"5s\"\ndebug = true\nlisten = \"1.2.3.4:1\"\n");
+  const auto file =
+      write_file("emporium-precedence.toml",
+                 "threads = 2\ntimeout = \"5s\"\ndebug = true\nlisten = \"1.2.3.4:1\"\n");
   auto c = Config::load(kSchema, file, {{"EMPORIUM_THREADS", "3"}, {"EMPORIUM_TIMEOUT", "250ms"}},
                         {{"threads", "4"}});
   EXPECT_EQ(c.integer("threads"), 4);
@@ -104,8 +105,9 @@ TEST(Config, SecretsComeFromFilesWithoutTrailingNewline) {
   EXPECT_EQ(c.str("secret"), "s3cr3t-value");
   const auto file = write_file("emporium-secret.toml", "secret_file = \"" + secret + "\"\n");
   EXPECT_EQ(Config::load(kSchema, file, {}, {}).str("secret"), "s3cr3t-value");
-  EXPECT_THROW(Config::load(kSchema, std::nullopt, {{"EMPORIUM_SECRET_FILE", "/nonexistent/x"}}, {}),
-               ConfigError);
+  EXPECT_THROW(
+      Config::load(kSchema, std::nullopt, {{"EMPORIUM_SECRET_FILE", "/nonexistent/x"}}, {}),
+      ConfigError);
 }
 
 TEST(Config, ParsesAddressesAndDurations) {

@@ -8,9 +8,10 @@ namespace emporium::db {
 namespace {
 
 std::string fresh_db() {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("emporium-db-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                    "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  const auto dir =
+      std::filesystem::temp_directory_path() /
+      ("emporium-db-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+       ::testing::UnitTest::GetInstance()->current_test_info()->name());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return (dir / "test.db").string();
@@ -39,9 +40,10 @@ TEST(Migrate, AppliesInOrderAndASecondRunChangesNothing) {
   EXPECT_EQ(rows[0].text(0), "Lamp");
   EXPECT_EQ(rows[0].integer(1), 1999);
   EXPECT_EQ(rows[0].integer(2), 3);
-  auto recorded = c->exec("SELECT version, name FROM schema_migrations WHERE owner = $1 ORDER BY version",
-                          {std::string("catalog")})
-                      .rows;
+  auto recorded =
+      c->exec("SELECT version, name FROM schema_migrations WHERE owner = $1 ORDER BY version",
+              {std::string("catalog")})
+          .rows;
   ASSERT_EQ(recorded.size(), 2U);
   EXPECT_EQ(recorded[0].text(1), "create_items");
   EXPECT_EQ(recorded[1].integer(0), 2);
@@ -63,7 +65,8 @@ TEST(Migrate, FailingMigrationIsRolledBackWhole) {
   auto c = db->acquire();
   // 0001 stays applied; nothing of 0002 (neither its table nor its record) remains.
   EXPECT_EQ(c->exec("SELECT count(*) FROM schema_migrations").rows[0].integer(0), 1);
-  EXPECT_EQ(c->exec("SELECT count(*) FROM sqlite_master WHERE name = 'audit'").rows[0].integer(0), 0);
+  EXPECT_EQ(c->exec("SELECT count(*) FROM sqlite_master WHERE name = 'audit'").rows[0].integer(0),
+            0);
 }
 
 TEST(Migrate, RenamedAppliedMigrationIsRefused) {

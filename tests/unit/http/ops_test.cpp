@@ -50,7 +50,8 @@ TEST(Readiness, OptionalCheckFailingIsDegradedButReady) {
   std::atomic<bool> db{true};
   std::atomic<bool> broker{false};
   readiness.add_check("database:order", [&db] { return db.load(); });
-  readiness.add_check("amqp", [&broker] { return broker.load(); }, false);
+  readiness.add_check(
+      "amqp", [&broker] { return broker.load(); }, false);
 
   auto degraded = readyz(router);
   EXPECT_EQ(degraded.status, 200);

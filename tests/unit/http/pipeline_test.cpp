@@ -14,8 +14,8 @@ struct Fixture {
 
   explicit Fixture(CorsPolicy cors = {}) {
     router.add("GET", "/ok/{id}", [](Request& r) {
-      return Response::json(200, "{\"id\":\"" + std::string(r.param("id")) + "\",\"route\":\"" +
-                                     r.route + "\"}");
+      return Response::json(
+          200, "{\"id\":\"" + std::string(r.param("id")) + "\",\"route\":\"" + r.route + "\"}");
     });
     router.add("GET", "/boom", [](Request&) -> Response {
       throw std::runtime_error("connection string postgres://admin:hunter2@db");
@@ -122,11 +122,13 @@ TEST(Pipeline, CountsRequestsByRouteMethodAndStatus) {
   f.run("GET", "/nope");
   f.run("BREW", "/ok/1");
   const auto text = f.metrics.render();
-  EXPECT_NE(text.find(R"(emporium_http_requests_total{route="/ok/{id}",method="GET",status="200"} 2)"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(R"(emporium_http_requests_total{route="/ok/{id}",method="GET",status="200"} 2)"),
+      std::string::npos)
       << text;
-  EXPECT_NE(text.find(R"(emporium_http_requests_total{route="unmatched",method="GET",status="404"} 1)"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find(R"(emporium_http_requests_total{route="unmatched",method="GET",status="404"} 1)"),
+      std::string::npos);
   EXPECT_NE(text.find(R"(method="OTHER",status="405")"), std::string::npos);
   EXPECT_NE(text.find("emporium_http_requests_in_flight 0"), std::string::npos);
 }

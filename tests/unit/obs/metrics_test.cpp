@@ -26,9 +26,11 @@ TEST(Metrics, RendersCountersGaugesAndCumulativeHistograms) {
   EXPECT_NE(text.find("shop_orders_total{status=\"ok\"} 3\n"), std::string::npos) << text;
   EXPECT_NE(text.find("shop_orders_total{status=\"failed\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("shop_queue_depth 7\n"), std::string::npos);
-  EXPECT_NE(text.find("shop_latency_seconds_bucket{route=\"/x\",le=\"0.1\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("shop_latency_seconds_bucket{route=\"/x\",le=\"0.1\"} 1\n"),
+            std::string::npos);
   EXPECT_NE(text.find("shop_latency_seconds_bucket{route=\"/x\",le=\"1\"} 2\n"), std::string::npos);
-  EXPECT_NE(text.find("shop_latency_seconds_bucket{route=\"/x\",le=\"+Inf\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("shop_latency_seconds_bucket{route=\"/x\",le=\"+Inf\"} 3\n"),
+            std::string::npos);
   EXPECT_NE(text.find("shop_latency_seconds_sum{route=\"/x\"} 5.55\n"), std::string::npos);
   EXPECT_NE(text.find("shop_latency_seconds_count{route=\"/x\"} 3\n"), std::string::npos);
 }

@@ -1,10 +1,11 @@
+#include "order/domain.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
 #include "gateway/gateway.hpp"
 #include "http/json.hpp"
-#include "order/domain.hpp"
 #include "product/domain.hpp"
 #include "user/service.hpp"
 
@@ -55,16 +56,18 @@ TEST(Money, PricesParseExactlyToCents) {
 
 TEST(ProductInput, CreateNeedsNamePriceCategoryAndRejectsUnknownFields) {
   std::vector<http::FieldError> errors;
-  auto in = product::read_product_input(json::parse(R"({"name":"  Lamp ","price":5,"category":"Home"})").as_object(),
-                                        product::InputMode::create, errors);
+  auto in = product::read_product_input(
+      json::parse(R"({"name":"  Lamp ","price":5,"category":"Home"})").as_object(),
+      product::InputMode::create, errors);
   EXPECT_TRUE(errors.empty());
   EXPECT_EQ(in.name, "Lamp");
   EXPECT_EQ(in.currency, "USD");
   EXPECT_EQ(in.stock, 0);
 
   errors.clear();
-  product::read_product_input(json::parse(R"({"price":5,"colour":"red","currency":"usd"})").as_object(),
-                              product::InputMode::create, errors);
+  product::read_product_input(
+      json::parse(R"({"price":5,"colour":"red","currency":"usd"})").as_object(),
+      product::InputMode::create, errors);
   std::vector<std::string> fields;
   for (const auto& e : errors) {
     fields.push_back(e.field);
