@@ -13,8 +13,7 @@
 #include "http/server.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
-#include "product/service.hpp"
-#include "services.hpp"
+#include "registry.hpp"
 #include "settings.hpp"
 
 namespace emporium {
@@ -87,7 +86,7 @@ int run_serve(const CommandLine& line) {
     http::Router router;
     http::add_ops_routes(router, readiness, metrics);
     http::Pipeline pipeline(http::CorsPolicy{config::split_list(cfg.str("cors_origins"))}, metrics);
-    Services services(cfg, metrics, readiness, router, pipeline);
+    Registry services(cfg, metrics, readiness, router, pipeline);
     http::Server server(server_options(cfg), router, pipeline, readiness, metrics);
     const auto port = server.listen();
     obs::info("listening", {{"host", cfg.address("listen").host},
@@ -107,10 +106,7 @@ int run_migrate(const CommandLine& line) {
 
 int run_seed(const CommandLine& line) {
   return with_config(line, "seed", [](const config::Config& cfg) {
-    auto database = open_database(cfg, "product");
-    db::migrate(*database, "product", product::migrations());
-    product::Store store(*database);
-    const int added = product::seed_demo(store);
+    const int added = seed_all(cfg);
     obs::info("seed done", {{"products_added", static_cast<std::int64_t>(added)}});
   });
 }
@@ -139,7 +135,7 @@ int run_routes(const CommandLine& line) {
     http::Router router;
     http::add_ops_routes(router, readiness, metrics);
     http::Pipeline pipeline(http::CorsPolicy{}, metrics);
-    { Services services(*cfg, metrics, readiness, router, pipeline); }
+    { Registry services(*cfg, metrics, readiness, router, pipeline); }
     boost::json::array out;
     for (const auto& r : router.routes()) {
       out.push_back(boost::json::object{{"method", r.method}, {"path", r.path_template}});

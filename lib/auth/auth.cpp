@@ -45,15 +45,30 @@ std::optional<long> grant_int(jwt_t* j, const char* name) {
   return v;
 }
 
-http::Response unauthorized(std::string_view message, bool expired) {
+}  // namespace
+
+http::Response unauthorized(AuthError error) {
+  std::string_view message = "Invalid token";
+  switch (error) {
+    case AuthError::missing:
+      message = "No authorization header";
+      break;
+    case AuthError::expired:
+      message = "Token expired";
+      break;
+    case AuthError::invalid:
+      break;
+    case AuthError::not_a_service:
+      message = "Invalid service credential";
+      break;
+  }
   auto res = http::problem(401, message);
   res.headers.set("WWW-Authenticate",
-                  expired ? R"(Bearer error="invalid_token", error_description="token expired")"
-                          : R"(Bearer realm="emporium")");
+                  error == AuthError::expired
+                      ? R"(Bearer error="invalid_token", error_description="token expired")"
+                      : R"(Bearer realm="emporium")");
   return res;
 }
-
-}  // namespace
 
 Tokens::Tokens(TokenSettings settings) : settings_(std::move(settings)) {
   if (settings_.secret.empty()) {
@@ -100,10 +115,10 @@ std::string Tokens::issue_service(std::string_view service_name) const {
                settings_.internal_audience);
 }
 
-std::variant<Identity, TokenError> Tokens::verify(std::string_view token,
+core::Result<Identity, TokenError> Tokens::verify(std::string_view token,
                                                   std::string_view audience) const {
   if (token.empty() || token.size() > 4096) {
-    return TokenError::invalid;
+    return core::fail(TokenError::invalid);
   }
   const std::string t(token);
   jwt_t* raw = nullptr;
@@ -111,11 +126,11 @@ std::variant<Identity, TokenError> Tokens::verify(std::string_view token,
   if (jwt_decode(&raw, t.c_str(), reinterpret_cast<const unsigned char*>(settings_.secret.data()),
                  static_cast<int>(settings_.secret.size())) != 0 ||
       raw == nullptr) {
-    return TokenError::invalid;
+    return core::fail(TokenError::invalid);
   }
   JwtPtr j(raw);
   if (jwt_get_alg(j.get()) != JWT_ALG_HS256) {
-    return TokenError::invalid;
+    return core::fail(TokenError::invalid);
   }
   const long now = static_cast<long>(core::unix_seconds());
   const long leeway = static_cast<long>(settings_.leeway.count());
@@ -128,13 +143,13 @@ std::variant<Identity, TokenError> Tokens::verify(std::string_view token,
   auto iat = grant_int(j.get(), "iat");
   if (!iss || *iss != settings_.issuer || !aud || *aud != audience || !sub || sub->empty() ||
       !role || !jti || !exp || !iat || *iat > now + leeway) {
-    return TokenError::invalid;
+    return core::fail(TokenError::invalid);
   }
   if (auto nbf = grant_int(j.get(), "nbf"); nbf && *nbf > now + leeway) {
-    return TokenError::invalid;
+    return core::fail(TokenError::invalid);
   }
   if (*exp + leeway < now) {
-    return TokenError::expired;
+    return core::fail(TokenError::expired);
   }
   return Identity{*sub, *role, *jti};
 }
@@ -165,36 +180,32 @@ std::optional<std::string> token_from(const http::Request& req) {
   return std::nullopt;
 }
 
-std::variant<Identity, http::Response> authenticate(const http::Request& req,
-                                                    const Tokens& tokens) {
+core::Result<Identity, AuthError> authenticate(const http::Request& req, const Tokens& tokens) {
   auto token = token_from(req);
   if (!token) {
-    return unauthorized("No authorization header", false);
+    return core::fail(AuthError::missing);
   }
   auto v = tokens.verify(*token, tokens.settings().audience);
-  if (auto* id = std::get_if<Identity>(&v)) {
-    if (id->is_service()) {
-      return unauthorized("Invalid token", false);
+  if (v) {
+    if (v->is_service()) {
+      return core::fail(AuthError::invalid);
     }
-    return std::move(*id);
+    return std::move(*v);
   }
-  if (std::get<TokenError>(v) == TokenError::expired) {
-    return unauthorized("Token expired", true);
-  }
-  return unauthorized("Invalid token", false);
+  return core::fail(v.error() == TokenError::expired ? AuthError::expired : AuthError::invalid);
 }
 
-std::variant<Identity, http::Response> authenticate_service(const http::Request& req,
-                                                            const Tokens& tokens) {
+core::Result<Identity, AuthError> authenticate_service(const http::Request& req,
+                                                       const Tokens& tokens) {
   auto token = token_from(req);
   if (!token) {
-    return unauthorized("No authorization header", false);
+    return core::fail(AuthError::missing);
   }
   auto v = tokens.verify(*token, tokens.settings().internal_audience);
-  if (auto* id = std::get_if<Identity>(&v); id != nullptr && id->is_service()) {
-    return std::move(*id);
+  if (v && v->is_service()) {
+    return std::move(*v);
   }
-  return unauthorized("Invalid service credential", false);
+  return core::fail(AuthError::not_a_service);
 }
 
 std::string hash_password(std::string_view password) {

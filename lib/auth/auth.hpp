@@ -4,8 +4,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 
+#include "core/result.hpp"
 #include "http/message.hpp"
 
 namespace emporium::auth {
@@ -39,6 +39,17 @@ struct TokenSettings {
 
 enum class TokenError { missing, expired, invalid };
 
+// Why a request's credential was refused.
+enum class AuthError {
+  missing,        // no token: "No authorization header"
+  expired,        // "Token expired", with WWW-Authenticate error="invalid_token"
+  invalid,        // "Invalid token"
+  not_a_service,  // an internal route without a service credential
+};
+
+// The 401 answer for a refused credential.
+http::Response unauthorized(AuthError error);
+
 // Issues and verifies HS256 JWTs (libjwt). Verification checks the signature,
 // that alg is exactly HS256, exp (with leeway), nbf/iat not in the future,
 // iss, aud, and that sub, role and jti are present.
@@ -55,7 +66,7 @@ class Tokens {
   // A short-lived token a service presents to another service's internal API.
   std::string issue_service(std::string_view service_name) const;
 
-  std::variant<Identity, TokenError> verify(std::string_view token,
+  core::Result<Identity, TokenError> verify(std::string_view token,
                                             std::string_view audience) const;
 
   const TokenSettings& settings() const noexcept { return settings_; }
@@ -67,15 +78,14 @@ class Tokens {
 // The bearer token from `Authorization: Bearer …`, else the session cookie.
 std::optional<std::string> token_from(const http::Request& req);
 
-// Authenticates an end-user request. On failure returns the 401 response:
-// "No authorization header", "Token expired" (with WWW-Authenticate
-// error="invalid_token", error_description="token expired") or "Invalid token".
-std::variant<Identity, http::Response> authenticate(const http::Request& req, const Tokens& tokens);
+// Authenticates an end-user request: missing, expired or invalid (a
+// service's token included) otherwise; unauthorized() answers each.
+core::Result<Identity, AuthError> authenticate(const http::Request& req, const Tokens& tokens);
 
 // Authenticates a service-to-service request (internal audience, role
-// "service"); 401 otherwise.
-std::variant<Identity, http::Response> authenticate_service(const http::Request& req,
-                                                            const Tokens& tokens);
+// "service"); not_a_service otherwise (missing when there is no token).
+core::Result<Identity, AuthError> authenticate_service(const http::Request& req,
+                                                       const Tokens& tokens);
 
 // Hashes a password with argon2id (t=2, m=19 MiB, p=1: OWASP's baseline).
 // CPU- and memory-heavy: call only from blocking handlers.

@@ -83,16 +83,20 @@ boost::json::value money(std::int64_t cents) {
   return static_cast<double>(cents) / 100.0;
 }
 
-std::variant<boost::json::object, Response> parse_object(std::string_view body) {
+Response problem(const Invalid& invalid) {
+  return problem(invalid.status, invalid.detail, invalid.fields);
+}
+
+Parsed<boost::json::object> parse_object(std::string_view body) {
   boost::system::error_code ec;
   boost::json::parse_options opts;
   opts.max_depth = 32;
   auto v = boost::json::parse(body, ec, {}, opts);
   if (ec) {
-    return problem(400, "Malformed JSON");
+    return core::fail(Invalid{.detail = "Malformed JSON"});
   }
   if (!v.is_object()) {
-    return problem(400, "Body must be a JSON object");
+    return core::fail(Invalid{.detail = "Body must be a JSON object"});
   }
   return std::move(v.as_object());
 }
@@ -218,12 +222,12 @@ const boost::json::object* Fields::object(std::string_view name, bool required) 
   return &v->get_object();
 }
 
-Response Fields::problem(int status) const {
+Invalid Fields::invalid(int status) const {
   std::string detail = "Validation failed";
   if (!errors_.empty()) {
     detail += ": " + errors_.front().field + " " + errors_.front().msg;
   }
-  return http::problem(status, detail, errors_);
+  return Invalid{.status = status, .detail = std::move(detail), .fields = errors_};
 }
 
 std::optional<std::int64_t> query_int(const Request& req, std::string_view name, std::int64_t min,

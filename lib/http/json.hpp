@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/result.hpp"
 #include "http/message.hpp"
 #include "http/problem.hpp"
 
@@ -25,9 +26,23 @@ Response json_response(int status, const boost::json::value& v);
 // Formats integer minor units as a JSON number with at most two decimals.
 boost::json::value money(std::int64_t cents);
 
-// Parses a request body that must be one JSON object. Returns the object, or
-// a 400 problem ("Malformed JSON" / "Body must be a JSON object").
-std::variant<boost::json::object, Response> parse_object(std::string_view body);
+// Why a request's body or query is not a valid input: answered with
+// `status` (400; 422 for a well-formed input the operation cannot use),
+// `detail`, and every invalid field.
+struct Invalid {
+  int status = 400;
+  std::string detail;
+  std::vector<FieldError> fields{};
+};
+Response problem(const Invalid& invalid);
+
+// A typed, validated input, or why there is none.
+template <class T>
+using Parsed = core::Result<T, Invalid>;
+
+// Parses a request body that must be one JSON object. Fails with "Malformed
+// JSON" (also past 32 levels of nesting) or "Body must be a JSON object".
+Parsed<boost::json::object> parse_object(std::string_view body);
 
 // Collects field errors while reading a JSON object, so that one 400 answer
 // lists every problem. Each getter records an error and returns nullopt when
@@ -50,14 +65,46 @@ class Fields {
   void add_error(std::string field, std::string msg);
   bool ok() const { return errors_.empty(); }
   const std::vector<FieldError>& errors() const { return errors_; }
-  // 400 problem listing the errors (status configurable for 422 cases).
-  Response problem(int status = 400) const;
+  // "Validation failed: <first field> <its message>", listing every error
+  // (status configurable for 422 cases).
+  Invalid invalid(int status = 400) const;
+  Response problem(int status = 400) const { return http::problem(invalid(status)); }
 
  private:
   const boost::json::value* get(std::string_view name, bool required);
   const boost::json::object& o_;
   std::vector<FieldError> errors_;
 };
+
+// Reads a validated input of type T from a JSON object.
+template <class T>
+using Reader = Parsed<T> (*)(const boost::json::object&);
+
+// Parses `body` as one JSON object and reads it with `read`.
+template <class T>
+Parsed<T> read_body(std::string_view body, Reader<T> read) {
+  auto object = parse_object(body);
+  if (!object) {
+    return core::fail(std::move(object).error());
+  }
+  return read(*object);
+}
+
+// The one JSON-body adapter of every route: wraps `handler`, called as
+// handler(request, args..., T&&) with the body read by `read`, so that a
+// handler never sees a body that is not a valid T; otherwise the Invalid
+// problem (400). The args are those the enclosing guard passes (the
+// identity of signed_in), none for a plain route.
+template <class T, class F>
+auto with_body(Reader<T> read, F handler) {
+  return [read, handler = std::move(handler)](Request& req, auto&&... args) -> Response {
+    auto input = read_body<T>(req.body, read);
+    if (!input) {
+      return problem(input.error());
+    }
+    return handler(req, std::forward<decltype(args)>(args)..., std::move(*input));
+  };
+}
 
 // Reads a query parameter as an integer in [min, max]; records an error on
 // the Fields-like list `errors` when present but invalid.

@@ -4,11 +4,13 @@
 
 namespace emporium::http {
 
-Response problem(int status, std::string_view detail, std::vector<FieldError> errors,
-                 std::string_view type) {
+namespace {
+
+Response render(int status, std::string_view title, std::string_view detail,
+                std::vector<FieldError> errors, std::string_view type) {
   boost::json::object o;
   o["type"] = type.empty() ? std::string_view("about:blank") : type;
-  o["title"] = reason_phrase(status);
+  o["title"] = title.empty() ? reason_phrase(status) : title;
   o["status"] = status;
   const std::string_view message = detail.empty() ? reason_phrase(status) : detail;
   o["detail"] = message;
@@ -26,6 +28,18 @@ Response problem(int status, std::string_view detail, std::vector<FieldError> er
   r.headers.set("Content-Type", "application/problem+json");
   r.body = boost::json::serialize(o);
   return r;
+}
+
+}  // namespace
+
+Response problem(int status, std::string_view detail, std::vector<FieldError> errors,
+                 std::string_view type) {
+  return render(status, {}, detail, std::move(errors), type);
+}
+
+Response problem(const ErrorSpec& spec, std::string_view detail, std::vector<FieldError> errors) {
+  return render(spec.status, spec.title, detail.empty() ? spec.error : detail, std::move(errors),
+                {});
 }
 
 }  // namespace emporium::http

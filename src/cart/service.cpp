@@ -37,7 +37,7 @@ constexpr std::string_view kClear = "DELETE FROM cart_items WHERE user_id = $1";
 class CartService final : public Service {
  public:
   explicit CartService(ServiceContext& ctx)
-      : db_(ctx.database),
+      : db_(ctx.database()),
         tokens_(ctx.tokens),
         products_(ctx.upstream("product"), ctx.tokens, "cart") {
     auto& r = ctx.routes;
@@ -129,10 +129,10 @@ class CartService final : public Service {
 
   Response add(Request& req, const std::string& user_id) {
     auto body = http::parse_object(req.body);
-    if (auto* bad = std::get_if<Response>(&body)) {
-      return std::move(*bad);
+    if (!body) {
+      return http::problem(body.error());
     }
-    http::Fields f(std::get<json::object>(body), {"productId", "quantity"});
+    http::Fields f(*body, {"productId", "quantity"});
     auto product_id = f.string("productId", 1, 64);
     auto quantity = f.integer("quantity", 1, kMaxQuantity);
     if (!f.ok()) {
@@ -174,10 +174,10 @@ class CartService final : public Service {
 
   Response set(Request& req, const std::string& user_id) {
     auto body = http::parse_object(req.body);
-    if (auto* bad = std::get_if<Response>(&body)) {
-      return std::move(*bad);
+    if (!body) {
+      return http::problem(body.error());
     }
-    http::Fields f(std::get<json::object>(body), {"quantity"});
+    http::Fields f(*body, {"quantity"});
     auto quantity = f.integer("quantity", 0, kMaxQuantity);
     if (!f.ok()) {
       return f.problem();
@@ -262,12 +262,25 @@ class CartService final : public Service {
 
 }  // namespace
 
+namespace {
+
 std::vector<db::Migration> migrations() {
   return db::migrations_from(embedded::cart_migrations());
 }
 
 std::unique_ptr<Service> mount(ServiceContext& ctx) {
   return std::make_unique<CartService>(ctx);
+}
+
+}  // namespace
+
+const ServiceModule& module() {
+  static const ServiceModule m{.name = "cart",
+                               .default_listen = "0.0.0.0:3003",
+                               .migrations = migrations,
+                               .mount = mount,
+                               .outbox = false};
+  return m;
 }
 
 }  // namespace emporium::cart

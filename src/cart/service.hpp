@@ -2,11 +2,11 @@
 
 #include <memory>
 
-#include "services.hpp"
+#include "common/module.hpp"
 
 namespace emporium::cart {
 
-std::vector<db::Migration> migrations();
-std::unique_ptr<Service> mount(ServiceContext& ctx);
+// The module the registry mounts.
+const ServiceModule& module();
 
 }  // namespace emporium::cart

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <utility>
-#include <variant>
 
 #include "auth/auth.hpp"
 #include "http/problem.hpp"
@@ -10,15 +9,15 @@
 namespace emporium {
 
 // Wraps a handler taking (Request&, const Identity&) so that it runs only for
-// a verified end-user token; otherwise the 401 from auth::authenticate.
+// a verified end-user token; otherwise the 401 for why it was refused.
 template <class F>
 http::Handler signed_in(const auth::Tokens& tokens, F f) {
   return [&tokens, f = std::move(f)](http::Request& req) -> http::Response {
     auto who = auth::authenticate(req, tokens);
-    if (auto* res = std::get_if<http::Response>(&who)) {
-      return std::move(*res);
+    if (!who) {
+      return auth::unauthorized(who.error());
     }
-    return f(req, std::get<auth::Identity>(who));
+    return f(req, *who);
   };
 }
 
@@ -38,8 +37,8 @@ template <class F>
 http::Handler service_only(const auth::Tokens& tokens, F f) {
   return [&tokens, f = std::move(f)](http::Request& req) -> http::Response {
     auto who = auth::authenticate_service(req, tokens);
-    if (auto* res = std::get_if<http::Response>(&who)) {
-      return std::move(*res);
+    if (!who) {
+      return auth::unauthorized(who.error());
     }
     return f(req);
   };

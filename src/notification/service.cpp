@@ -58,19 +58,24 @@ std::string checked_from(const config::Config& config) {
 
 // Without amqp_url each process has a bus of its own: a notification service
 // in a process without the user and order services would never hear of them.
-void warn_if_deaf(const config::Config& config) {
-  if (!config.str("amqp_url").empty()) {
+void warn_if_deaf(const ServiceContext& ctx) {
+  if (!ctx.config.str("amqp_url").empty()) {
     return;
   }
-  const auto selected = selected_services(config);
   for (std::string_view producer : {"user", "order"}) {
-    if (std::find(selected.begin(), selected.end(), producer) == selected.end()) {
+    if (!ctx.runs_here(producer)) {
       obs::warn(
           "amqp_url is empty: the notification service gets only the events of services "
           "in this process, and the user and order services are not among them");
       return;
     }
   }
+}
+
+// The queue it consumes and the event types bound to it.
+const Subscription& subscription() {
+  static const Subscription s{"notification", {"order.*", "user.registered"}};
+  return s;
 }
 
 class NotificationService final : public Service {
@@ -80,14 +85,14 @@ class NotificationService final : public Service {
         sender_(make_sender(ctx.config)),
         users_(ctx.upstream("user"), ctx.tokens, "notification"),
         notifier_(
-            ctx.database, templates_, *sender_,
+            ctx.database(), templates_, *sender_,
             [this](const std::string& user_id, const std::string& request_id) {
               return users_.profile(user_id, request_id);
             },
             ctx.metrics, NotifierOptions{.from = checked_from(ctx.config)}) {
     ctx.subscribe(std::string(subscription().queue), subscription().patterns,
                   [this](const bus::Event& e) { return notifier_.handle(e); });
-    warn_if_deaf(ctx.config);
+    warn_if_deaf(ctx);
   }
 
  private:
@@ -99,17 +104,26 @@ class NotificationService final : public Service {
 
 }  // namespace
 
+namespace {
+
 std::vector<db::Migration> migrations() {
   return db::migrations_from(embedded::notification_migrations());
 }
 
-const Subscription& subscription() {
-  static const Subscription s{"notification", {"order.*", "user.registered"}};
-  return s;
-}
-
 std::unique_ptr<Service> mount(ServiceContext& ctx) {
   return std::make_unique<NotificationService>(ctx);
+}
+
+}  // namespace
+
+const ServiceModule& module() {
+  static const ServiceModule m{.name = "notification",
+                               .default_listen = "0.0.0.0:3005",
+                               .migrations = migrations,
+                               .mount = mount,
+                               .outbox = false,
+                               .subscriptions = {subscription()}};
+  return m;
 }
 
 }  // namespace emporium::notification

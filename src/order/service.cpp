@@ -100,7 +100,7 @@ struct Task {
 class OrderService final : public Service {
  public:
   explicit OrderService(ServiceContext& ctx)
-      : db_(ctx.database),
+      : db_(ctx.database()),
         tokens_(ctx.tokens),
         products_(ctx.upstream("product"), ctx.tokens, "order"),
         carts_(ctx.upstream("cart"), ctx.tokens, "order"),
@@ -168,10 +168,10 @@ class OrderService final : public Service {
 
   Response place(Request& req, const auth::Identity& who) {
     auto body = http::parse_object(req.body);
-    if (auto* bad = std::get_if<Response>(&body)) {
-      return std::move(*bad);
+    if (!body) {
+      return http::problem(body.error());
     }
-    const auto& o = std::get<json::object>(body);
+    const auto& o = *body;
     http::Fields f(o, {"userId", "shippingAddress"});
     auto user_id = f.string("userId", 1, 64);
     if (!f.ok()) {
@@ -424,10 +424,10 @@ class OrderService final : public Service {
 
   Response set_status(const Request& req) {
     auto body = http::parse_object(req.body);
-    if (auto* bad = std::get_if<Response>(&body)) {
-      return std::move(*bad);
+    if (!body) {
+      return http::problem(body.error());
     }
-    http::Fields f(std::get<json::object>(body), {"status"});
+    http::Fields f(*body, {"status"});
     auto status = f.string("status", 1, 20);
     if (status && !valid_status(*status)) {
       f.add_error("status", "Must be one of pending, processing, shipped, delivered, cancelled");
@@ -546,6 +546,8 @@ class OrderService final : public Service {
 
 }  // namespace
 
+namespace {
+
 std::vector<db::Migration> migrations() {
   auto m = db::migrations_from(embedded::order_migrations());
   m.push_back(bus::outbox_migration(2));
@@ -554,6 +556,17 @@ std::vector<db::Migration> migrations() {
 
 std::unique_ptr<Service> mount(ServiceContext& ctx) {
   return std::make_unique<OrderService>(ctx);
+}
+
+}  // namespace
+
+const ServiceModule& module() {
+  static const ServiceModule m{.name = "order",
+                               .default_listen = "0.0.0.0:3004",
+                               .migrations = migrations,
+                               .mount = mount,
+                               .outbox = true};
+  return m;
 }
 
 }  // namespace emporium::order

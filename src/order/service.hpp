@@ -2,11 +2,11 @@
 
 #include <memory>
 
-#include "services.hpp"
+#include "common/module.hpp"
 
 namespace emporium::order {
 
-std::vector<db::Migration> migrations();
-std::unique_ptr<Service> mount(ServiceContext& ctx);
+// The module the registry mounts.
+const ServiceModule& module();
 
 }  // namespace emporium::order

@@ -10,6 +10,7 @@
 #include "http/json.hpp"
 #include "obs/log.hpp"
 #include "product/cache.hpp"
+#include "product/store.hpp"
 
 namespace emporium::product {
 
@@ -71,12 +72,46 @@ std::string list_key(const ListQuery& q) {
                                 static_cast<int>(q.sort), q.page, q.limit});
 }
 
+// Loads the demo catalog into an empty store; returns how many products
+// were added (0 when the catalog already has products).
+int seed_demo(Store& store) {
+  if (store.count() > 0) {
+    return 0;
+  }
+  const auto files = embedded::demo_catalog();
+  const auto catalog = json::parse(files.at(0).second).as_array();
+  int added = 0;
+  // Spread creation times so "newest first" has a stable, meaningful order.
+  auto t = std::chrono::system_clock::now() - std::chrono::hours(24 * 60);
+  for (const auto& item : catalog) {
+    std::vector<http::FieldError> errors;
+    auto in = read_product_input(item.as_object(), InputMode::create, errors);
+    if (!errors.empty()) {
+      throw std::runtime_error("demo catalog entry invalid: " + errors.front().field + " " +
+                               errors.front().msg);
+    }
+    Product p;
+    p.id = core::new_id();
+    apply(in, p);
+    t += std::chrono::hours(24);
+    p.created_at = p.updated_at = core::to_iso8601(t);
+    store.insert(p);
+    ++added;
+  }
+  return added;
+}
+
+int seed(db::Database& database) {
+  Store store(database);
+  return seed_demo(store);
+}
+
 class ProductService final : public Service {
  public:
   explicit ProductService(ServiceContext& ctx)
-      : store_(ctx.database),
+      : store_(ctx.database()),
         tokens_(ctx.tokens),
-        database_(ctx.database),
+        database_(ctx.database()),
         cache_(ctx.config, ctx.metrics),
         events_written_(ctx.events_written) {
     auto& r = ctx.routes;
@@ -181,11 +216,11 @@ class ProductService final : public Service {
 
   Response create(const Request& req) {
     auto body = http::parse_object(req.body);
-    if (auto* bad = std::get_if<Response>(&body)) {
-      return std::move(*bad);
+    if (!body) {
+      return http::problem(body.error());
     }
     std::vector<http::FieldError> errors;
-    auto in = read_product_input(std::get<json::object>(body), InputMode::create, errors);
+    auto in = read_product_input(*body, InputMode::create, errors);
     if (!errors.empty()) {
       return http::problem(
           400, "Validation failed: " + errors.front().field + " " + errors.front().msg, errors);
@@ -203,11 +238,11 @@ class ProductService final : public Service {
 
   Response change(const Request& req, InputMode mode) {
     auto body = http::parse_object(req.body);
-    if (auto* bad = std::get_if<Response>(&body)) {
-      return std::move(*bad);
+    if (!body) {
+      return http::problem(body.error());
     }
     std::vector<http::FieldError> errors;
-    auto in = read_product_input(std::get<json::object>(body), mode, errors);
+    auto in = read_product_input(*body, mode, errors);
     if (!errors.empty()) {
       return http::problem(
           400, "Validation failed: " + errors.front().field + " " + errors.front().msg, errors);
@@ -240,11 +275,11 @@ class ProductService final : public Service {
 
   Response lookup(const Request& req) {
     auto body = http::parse_object(req.body);
-    if (auto* bad = std::get_if<Response>(&body)) {
-      return std::move(*bad);
+    if (!body) {
+      return http::problem(body.error());
     }
     std::vector<std::string> ids;
-    if (const auto* arr = std::get<json::object>(body).if_contains("ids"); arr && arr->is_array()) {
+    if (const auto* arr = body->if_contains("ids"); arr && arr->is_array()) {
       for (const auto& v : arr->get_array()) {
         if (v.is_string() && ids.size() < 1000) {
           ids.emplace_back(v.get_string());
@@ -264,10 +299,10 @@ class ProductService final : public Service {
 
   Response reserve(const Request& req) {
     auto body = http::parse_object(req.body);
-    if (auto* bad = std::get_if<Response>(&body)) {
-      return std::move(*bad);
+    if (!body) {
+      return http::problem(body.error());
     }
-    const auto& o = std::get<json::object>(body);
+    const auto& o = *body;
     http::Fields f(o, {"orderId", "items"});
     auto order_id = f.string("orderId", 1, 64);
     std::vector<svc::Line> lines;
@@ -344,6 +379,8 @@ class ProductService final : public Service {
 
 }  // namespace
 
+namespace {
+
 std::vector<db::Migration> migrations() {
   auto m = db::migrations_from(embedded::product_migrations());
   m.push_back(bus::outbox_migration(3));
@@ -354,31 +391,16 @@ std::unique_ptr<Service> mount(ServiceContext& ctx) {
   return std::make_unique<ProductService>(ctx);
 }
 
-int seed_demo(Store& store) {
-  if (store.count() > 0) {
-    return 0;
-  }
-  const auto files = embedded::demo_catalog();
-  const auto catalog = json::parse(files.at(0).second).as_array();
-  int added = 0;
-  // Spread creation times so "newest first" has a stable, meaningful order.
-  auto t = std::chrono::system_clock::now() - std::chrono::hours(24 * 60);
-  for (const auto& item : catalog) {
-    std::vector<http::FieldError> errors;
-    auto in = read_product_input(item.as_object(), InputMode::create, errors);
-    if (!errors.empty()) {
-      throw std::runtime_error("demo catalog entry invalid: " + errors.front().field + " " +
-                               errors.front().msg);
-    }
-    Product p;
-    p.id = core::new_id();
-    apply(in, p);
-    t += std::chrono::hours(24);
-    p.created_at = p.updated_at = core::to_iso8601(t);
-    store.insert(p);
-    ++added;
-  }
-  return added;
+}  // namespace
+
+const ServiceModule& module() {
+  static const ServiceModule m{.name = "product",
+                               .default_listen = "0.0.0.0:3001",
+                               .migrations = migrations,
+                               .mount = mount,
+                               .outbox = true,
+                               .seed = seed};
+  return m;
 }
 
 }  // namespace emporium::product

@@ -1,17 +1,11 @@
 #pragma once
 
-#include <memory>
-
-#include "product/store.hpp"
-#include "services.hpp"
+#include "common/module.hpp"
 
 namespace emporium::product {
 
-std::vector<db::Migration> migrations();
-std::unique_ptr<Service> mount(ServiceContext& ctx);
-
-// Loads the demo catalog into an empty store; returns how many products
-// were added (0 when the catalog already has products).
-int seed_demo(Store& store);
+// The module the registry mounts; its seed hook loads the demo catalog into
+// an empty product database.
+const ServiceModule& module();
 
 }  // namespace emporium::product

@@ -57,7 +57,7 @@ json::object public_user(const User& u) {
 class UserService final : public Service {
  public:
   explicit UserService(ServiceContext& ctx)
-      : store_(ctx.database),
+      : store_(ctx.database()),
         tokens_(ctx.tokens),
         refresh_ttl_(
             std::chrono::duration_cast<std::chrono::seconds>(ctx.config.duration("refresh_ttl"))),
@@ -182,10 +182,10 @@ class UserService final : public Service {
 
   Response register_user(const Request& req) {
     auto body = http::parse_object(req.body);
-    if (auto* bad = std::get_if<Response>(&body)) {
-      return std::move(*bad);
+    if (!body) {
+      return http::problem(body.error());
     }
-    http::Fields f(std::get<json::object>(body), {"email", "password", "name"});
+    http::Fields f(*body, {"email", "password", "name"});
     auto email = f.string("email", 3, 254);
     if (email && !valid_email(*email)) {
       f.add_error("email", "Must be a valid email address");
@@ -218,10 +218,10 @@ class UserService final : public Service {
 
   Response login(const Request& req) {
     auto body = http::parse_object(req.body);
-    if (auto* bad = std::get_if<Response>(&body)) {
-      return std::move(*bad);
+    if (!body) {
+      return http::problem(body.error());
     }
-    http::Fields f(std::get<json::object>(body), {"email", "password"});
+    http::Fields f(*body, {"email", "password"});
     auto email = f.string("email", 1, 254);
     auto password = f.string("password", 1, 128);
     if (!f.ok()) {
@@ -240,10 +240,10 @@ class UserService final : public Service {
 
   Response refresh(const Request& req) {
     auto body = http::parse_object(req.body);
-    if (auto* bad = std::get_if<Response>(&body)) {
-      return std::move(*bad);
+    if (!body) {
+      return http::problem(body.error());
     }
-    http::Fields f(std::get<json::object>(body), {"refreshToken"});
+    http::Fields f(*body, {"refreshToken"});
     auto token = f.string("refreshToken", 1, 200);
     if (!f.ok()) {
       return f.problem();
@@ -273,10 +273,10 @@ class UserService final : public Service {
   Response logout(const Request& req) {
     if (!req.body.empty()) {
       auto body = http::parse_object(req.body);
-      if (auto* bad = std::get_if<Response>(&body)) {
-        return std::move(*bad);
+      if (!body) {
+        return http::problem(body.error());
       }
-      http::Fields f(std::get<json::object>(body), {"refreshToken"});
+      http::Fields f(*body, {"refreshToken"});
       auto token = f.string("refreshToken", 1, 200, false);
       if (!f.ok()) {
         return f.problem();
@@ -300,10 +300,10 @@ class UserService final : public Service {
 
   Response update_profile(const Request& req, const auth::Identity& who) {
     auto body = http::parse_object(req.body);
-    if (auto* bad = std::get_if<Response>(&body)) {
-      return std::move(*bad);
+    if (!body) {
+      return http::problem(body.error());
     }
-    const auto& o = std::get<json::object>(body);
+    const auto& o = *body;
     http::Fields f(o, {"name", "password", "currentPassword"});
     auto name = f.string("name", 0, 100, false);
     auto password = f.string("password", 8, 128, false);
@@ -350,10 +350,10 @@ class UserService final : public Service {
 
   Response set_role(const Request& req) {
     auto body = http::parse_object(req.body);
-    if (auto* bad = std::get_if<Response>(&body)) {
-      return std::move(*bad);
+    if (!body) {
+      return http::problem(body.error());
     }
-    http::Fields f(std::get<json::object>(body), {"role"});
+    http::Fields f(*body, {"role"});
     auto role = f.string("role", 1, 20);
     if (role && *role != auth::kRoleCustomer && *role != auth::kRoleAdmin) {
       f.add_error("role", "Must be customer or admin");
@@ -394,6 +394,8 @@ class UserService final : public Service {
 
 }  // namespace
 
+namespace {
+
 std::vector<db::Migration> migrations() {
   auto m = db::migrations_from(embedded::user_migrations());
   m.push_back(bus::outbox_migration(2));
@@ -402,6 +404,17 @@ std::vector<db::Migration> migrations() {
 
 std::unique_ptr<Service> mount(ServiceContext& ctx) {
   return std::make_unique<UserService>(ctx);
+}
+
+}  // namespace
+
+const ServiceModule& module() {
+  static const ServiceModule m{.name = "user",
+                               .default_listen = "0.0.0.0:3002",
+                               .migrations = migrations,
+                               .mount = mount,
+                               .outbox = true};
+  return m;
 }
 
 }  // namespace emporium::user

@@ -2,12 +2,12 @@
 
 #include <memory>
 
-#include "services.hpp"
+#include "common/module.hpp"
 
 namespace emporium::user {
 
-std::vector<db::Migration> migrations();
-std::unique_ptr<Service> mount(ServiceContext& ctx);
+// The module the registry mounts.
+const ServiceModule& module();
 
 // True for a plausible email address: one '@', non-empty local part, a
 // domain with a dot, no spaces, at most 254 characters.

@@ -5,6 +5,15 @@
 namespace emporium::auth {
 namespace {
 
+template <class R>
+bool ok(const R& r) {
+  return r.ok();
+}
+template <class R>
+auto error_of(const R& r) {
+  return r.error();
+}
+
 TokenSettings settings(std::string secret = "unit-test-secret-unit-test-secret!!") {
   TokenSettings s;
   s.secret = std::move(secret);
@@ -14,8 +23,8 @@ TokenSettings settings(std::string secret = "unit-test-secret-unit-test-secret!!
 TEST(Tokens, IssuedAccessTokenVerifiesWithItsClaims) {
   Tokens t(settings());
   auto v = t.verify(t.issue_access("user-1", "customer"), "emporium");
-  ASSERT_TRUE(std::holds_alternative<Identity>(v));
-  const auto& id = std::get<Identity>(v);
+  ASSERT_TRUE(v.ok());
+  const auto& id = *v;
   EXPECT_EQ(id.subject, "user-1");
   EXPECT_EQ(id.role, "customer");
   EXPECT_EQ(id.jti.size(), 32U);
@@ -26,29 +35,28 @@ TEST(Tokens, IssuedAccessTokenVerifiesWithItsClaims) {
 
 TEST(Tokens, ExpiredBeyondLeewayIsExpiredWithinLeewayIsValid) {
   Tokens t(settings());
-  EXPECT_EQ(std::get<TokenError>(t.verify(
-                t.issue("u", "customer", std::chrono::seconds(-31), "emporium"), "emporium")),
+  EXPECT_EQ(error_of(t.verify(t.issue("u", "customer", std::chrono::seconds(-31), "emporium"),
+                              "emporium")),
             TokenError::expired);
-  EXPECT_TRUE(std::holds_alternative<Identity>(
-      t.verify(t.issue("u", "customer", std::chrono::seconds(-5), "emporium"), "emporium")));
+  EXPECT_TRUE(
+      ok(t.verify(t.issue("u", "customer", std::chrono::seconds(-5), "emporium"), "emporium")));
 }
 
 TEST(Tokens, WrongKeyAudienceIssuerOrShapeIsInvalid) {
   Tokens t(settings());
   Tokens other(settings("another-secret-another-secret-12345"));
-  EXPECT_EQ(std::get<TokenError>(t.verify(other.issue_access("u", "admin"), "emporium")),
-            TokenError::invalid);
-  EXPECT_EQ(std::get<TokenError>(t.verify(
-                t.issue("u", "customer", std::chrono::seconds(60), "elsewhere"), "emporium")),
+  EXPECT_EQ(error_of(t.verify(other.issue_access("u", "admin"), "emporium")), TokenError::invalid);
+  EXPECT_EQ(error_of(t.verify(t.issue("u", "customer", std::chrono::seconds(60), "elsewhere"),
+                              "emporium")),
             TokenError::invalid);
   auto s = settings();
   s.issuer = "someone-else";
   Tokens foreign(s);
-  EXPECT_EQ(std::get<TokenError>(t.verify(foreign.issue_access("u", "customer"), "emporium")),
+  EXPECT_EQ(error_of(t.verify(foreign.issue_access("u", "customer"), "emporium")),
             TokenError::invalid);
   for (const std::string& bad :
        std::vector<std::string>{"", "a.b.c", "not-a-token", std::string(5000, 'a')}) {
-    EXPECT_EQ(std::get<TokenError>(t.verify(bad, "emporium")), TokenError::invalid) << bad;
+    EXPECT_EQ(error_of(t.verify(bad, "emporium")), TokenError::invalid) << bad;
   }
 }
 
@@ -59,22 +67,22 @@ TEST(Tokens, AlgNoneIsRefused) {
   const auto payload = real.substr(dot + 1, real.rfind('.') - dot - 1);
   // {"alg":"none","typ":"JWT"}
   const std::string forged = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + payload + ".";
-  EXPECT_EQ(std::get<TokenError>(t.verify(forged, "emporium")), TokenError::invalid);
+  EXPECT_EQ(error_of(t.verify(forged, "emporium")), TokenError::invalid);
 }
 
 TEST(Tokens, ServiceTokensAreForTheInternalAudienceOnly) {
   Tokens t(settings());
   const auto svc = t.issue_service("order");
-  EXPECT_TRUE(std::holds_alternative<TokenError>(t.verify(svc, "emporium")));
+  EXPECT_TRUE(!ok(t.verify(svc, "emporium")));
   auto v = t.verify(svc, "emporium-internal");
-  ASSERT_TRUE(std::holds_alternative<Identity>(v));
-  EXPECT_TRUE(std::get<Identity>(v).is_service());
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->is_service());
 
   http::Request req;
   req.headers.set("Authorization", "Bearer " + svc);
-  EXPECT_TRUE(std::holds_alternative<Identity>(authenticate_service(req, t)));
+  EXPECT_TRUE(ok(authenticate_service(req, t)));
   req.headers.set("Authorization", "Bearer " + t.issue_access("u", "admin"));
-  EXPECT_TRUE(std::holds_alternative<http::Response>(authenticate_service(req, t)));
+  EXPECT_TRUE(!ok(authenticate_service(req, t)));
 }
 
 TEST(Tokens, TokenComesFromBearerHeaderOrSessionCookie) {

@@ -25,7 +25,7 @@ std::unique_ptr<db::Database> fresh_db() {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   auto db = db::open_sqlite({.path = (dir / "notification.db").string()});
-  db::migrate(*db, "notification", migrations());
+  db::migrate(*db, "notification", module().migrations());
   return db;
 }
 

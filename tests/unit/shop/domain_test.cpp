@@ -4,7 +4,7 @@
 
 #include <boost/json.hpp>
 
-#include "gateway/gateway.hpp"
+#include "gateway/domain.hpp"
 #include "http/json.hpp"
 #include "product/domain.hpp"
 #include "user/service.hpp"

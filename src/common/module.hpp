@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,11 +13,13 @@
 #include "db/db.hpp"
 #include "db/migrate.hpp"
 #include "http/ops.hpp"
-#include "http/pipeline.hpp"
 #include "http/router.hpp"
 #include "obs/metrics.hpp"
 #include "svc/upstream.hpp"
 
+// The contract between a service and the composition root (src/registry.*):
+// what a service module declares, and what it is given when mounted. Every
+// service includes this header; only the registry includes every service.
 namespace emporium {
 
 // Where a service registers its routes. Public routes are served on this
@@ -40,6 +43,10 @@ class Routes {
     }
     local_.add(method, path, std::move(h), o);
   }
+  // Every path under `prefix`, on the listener only (the gateway's routes).
+  void add_edge_prefix(std::string_view prefix, http::Handler h, http::RouteOptions o = {}) {
+    listener_.add_prefix(prefix, std::move(h), o);
+  }
 
  private:
   http::Router& listener_;
@@ -47,15 +54,18 @@ class Routes {
   bool expose_internal_;
 };
 
-// What a service module gets when it is mounted.
+// What a service module gets when it is mounted. Everything it refers to
+// outlives the mounted service.
 struct ServiceContext {
   const config::Config& config;
-  db::Database& database;
+  // The module's own database (migrated); null for a module without one.
+  db::Database* db;
   Routes& routes;
   obs::Registry& metrics;
   http::Readiness& readiness;
   const auth::Tokens& tokens;
-  // The way to reach another service by name ("product", "cart", ...).
+  // The way to reach another service by name ("product", "cart", ...):
+  // in-process when it runs here, over HTTP otherwise.
   std::function<svc::Upstream&(std::string_view)> upstream;
   // Call after committing a transaction that added outbox events: wakes this
   // service's relay so they go out now rather than at its next tick. A no-op
@@ -67,6 +77,16 @@ struct ServiceContext {
   // backoff and dead-lettered after a few tries.
   std::function<void(std::string queue, std::vector<std::string> patterns, bus::Handler handler)>
       subscribe;
+  // True when the named service runs in this process.
+  std::function<bool(std::string_view)> runs_here;
+
+  // The module's database. Throws std::logic_error for a module without one.
+  db::Database& database() const {
+    if (db == nullptr) {
+      throw std::logic_error("this module has no database");
+    }
+    return *db;
+  }
 };
 
 // A mounted service: owns its state; destroyed (background work stopped)
@@ -76,56 +96,29 @@ class Service {
   virtual ~Service() = default;
 };
 
-// One service of the platform.
 // A queue a service consumes events from, and the event types bound to it.
 struct Subscription {
   std::string_view queue;
   std::vector<std::string> patterns;
 };
 
+// One service of the platform, as the registry builds it.
 struct ServiceModule {
   std::string_view name;
   std::string_view default_listen;  // for the split shape
-  std::vector<db::Migration> (*migrations)();
-  std::unique_ptr<Service> (*mount)(ServiceContext&);
+  // Its numbered migrations; null for a module without a database.
+  std::vector<db::Migration> (*migrations)() = nullptr;
+  std::unique_ptr<Service> (*mount)(ServiceContext&) = nullptr;
   bool outbox = false;  // its database has an outbox table to relay
   // What it subscribes to at mount; `emporium migrate` declares these queues
   // on RabbitMQ ahead of the first start.
   std::vector<Subscription> subscriptions{};
+  // `emporium seed`: loads demo data into the module's (migrated) database;
+  // returns how many rows it added (0 when there was data already).
+  int (*seed)(db::Database&) = nullptr;
+  // Part of `services=all` (the all-in-one shape). The gateway is not: there
+  // the services' routes are the listener's own.
+  bool in_all = true;
 };
-
-// The service modules built into this binary, in start-up order.
-const std::vector<ServiceModule>& service_modules();
-
-// Names this process runs, from the `services` setting ("all" or a list).
-// Throws config::ConfigError naming an unknown service.
-std::vector<std::string> selected_services(const config::Config& config);
-
-// Token settings from configuration. Throws config::ConfigError when the
-// secret is missing or weak outside development mode.
-auth::TokenSettings token_settings(const config::Config& config);
-
-// Everything `serve` runs besides the HTTP server: for each selected module,
-// its database (migrated), its routes and background work; the gateway
-// routes when the gateway is selected in the split shape; the in-process
-// router and upstreams that connect services.
-class Services {
- public:
-  // `pipeline` is the listener's; in-process calls between services go
-  // through it too, so they are logged and counted the same way.
-  Services(const config::Config& config, obs::Registry& metrics, http::Readiness& readiness,
-           http::Router& listener, const http::Pipeline& pipeline);
-  ~Services();
-
- private:
-  struct State;
-  std::unique_ptr<State> state_;
-};
-
-// Applies every selected module's pending migrations; returns how many ran.
-int migrate_all(const config::Config& config);
-
-// Opens a module's database as configured (SQLite file under data_dir).
-std::unique_ptr<db::Database> open_database(const config::Config& config, std::string_view name);
 
 }  // namespace emporium
