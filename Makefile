@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build run test image bench fmt fmt-check clean
+.PHONY: all deps build run test image bench fmt fmt-check lint sanitize coverage clean
 
 all: build
 
@@ -10,7 +10,7 @@ deps:
 	@scripts/install-deps.sh
 
 $(BUILD)/build.ninja:
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMPORIUM_WERROR=ON
 
 build: $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
@@ -36,6 +36,19 @@ bench: deps build
 	bench/checkout.sh $(BUILD)/emporium $(BUILD)/bench/checkout_load
 	bench/postgres_reads.sh $(BUILD)/emporium
 
+# clang-tidy with the repository's .clang-tidy over src/ and lib/.
+lint: deps build
+	scripts/lint.sh $(BUILD)
+
+# The unit and integration suites under ASan + UBSan (build-sanitize/).
+sanitize: deps
+	scripts/instrumented.sh sanitize
+
+# Line and branch coverage of src/ and lib/ by the unit and integration
+# suites, printed by gcovr (build-coverage/, HTML in build-coverage/coverage.html).
+coverage: deps
+	scripts/instrumented.sh coverage
+
 fmt:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
 
@@ -43,4 +56,4 @@ fmt-check:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-sanitize build-coverage build-both

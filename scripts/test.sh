@@ -7,6 +7,9 @@ build=${1:-build}
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
+# Formatting first: it takes a second and fails fast.
+git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+
 # Node tools for the API document checks (Redocly), pinned by package-lock.json.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   npm ci --no-audit --no-fund --loglevel=error
@@ -22,3 +25,13 @@ trap cleanup EXIT
 eval "$(scripts/local-services.sh start "$services")"
 
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)" --timeout 600
+
+# Every header compiles on its own; clang-tidy finds nothing.
+cmake --build "$build" -j "$(nproc)" --target headers
+scripts/lint.sh "$build"
+
+# The unit and integration suites again under ASan + UBSan, with coverage
+# (EMPORIUM_INSTRUMENTED=off skips this, for a quick local run).
+if [ "${EMPORIUM_INSTRUMENTED:-both}" != off ]; then
+  scripts/instrumented.sh "${EMPORIUM_INSTRUMENTED:-both}"
+fi

@@ -295,10 +295,25 @@ SmtpSender::SmtpSender(std::string url, std::chrono::milliseconds timeout)
   std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+namespace {
+
+// "<address>", as MAIL FROM and RCPT TO take it. Appended piecewise: GCC 12
+// at -O3 reports a false -Wrestrict on `"<" + s + ">"`.
+std::string angle_addr(std::string_view address) {
+  std::string out;
+  out.reserve(address.size() + 2);
+  out += '<';
+  out += address;
+  out += '>';
+  return out;
+}
+
+}  // namespace
+
 void SmtpSender::send(const Mail& mail) {
   const std::string message = format_message(mail, std::chrono::system_clock::now());
-  const std::string from = "<" + parse_mailbox(mail.from).address + ">";
-  const std::string to = "<" + parse_mailbox(mail.to).address + ">";
+  const std::string from = angle_addr(parse_mailbox(mail.from).address);
+  const std::string to = angle_addr(parse_mailbox(mail.to).address);
 
   std::unique_ptr<CURL, CurlDeleter> h(curl_easy_init());
   if (!h) {
