@@ -52,7 +52,7 @@ User from_row(const db::Row& r) {
 
 }  // namespace
 
-bool Store::insert(const User& u, const std::optional<bus::Event>& event) {
+core::Result<void, Error> SqlStore::insert(const User& u, const std::optional<bus::Event>& event) {
   auto c = db_.acquire();
   try {
     db::Transaction tx(*c, true);
@@ -62,28 +62,28 @@ bool Store::insert(const User& u, const std::optional<bus::Event>& event) {
       bus::add_event(*c, *event);
     }
     tx.commit();
-    return true;
+    return {};
   } catch (const db::DbError& e) {
     if (e.kind() == db::ErrorKind::constraint) {
-      return false;
+      return core::fail(Error::email_taken);
     }
     throw;
   }
 }
 
-std::optional<User> Store::by_email(const std::string& email) {
+std::optional<User> SqlStore::by_email(const std::string& email) {
   auto c = db_.acquire();
   auto rows = c->exec(kByEmail, {lower(email)}).rows;
   return rows.empty() ? std::nullopt : std::optional<User>(from_row(rows[0]));
 }
 
-std::optional<User> Store::by_id(const std::string& id) {
+std::optional<User> SqlStore::by_id(const std::string& id) {
   auto c = db_.acquire();
   auto rows = c->exec(kById, {id}).rows;
   return rows.empty() ? std::nullopt : std::optional<User>(from_row(rows[0]));
 }
 
-std::vector<User> Store::list(std::int64_t limit, std::int64_t offset) {
+std::vector<User> SqlStore::list(std::int64_t limit, std::int64_t offset) {
   auto c = db_.acquire();
   std::vector<User> out;
   for (const auto& r : c->exec(kList, {limit, offset}).rows) {
@@ -92,14 +92,14 @@ std::vector<User> Store::list(std::int64_t limit, std::int64_t offset) {
   return out;
 }
 
-std::int64_t Store::count() {
+std::int64_t SqlStore::count() {
   auto c = db_.acquire();
   return c->exec(kCount).rows.at(0).integer(0);
 }
 
-bool Store::update_profile(const std::string& id, const std::string& name,
-                           const std::optional<std::string>& password_hash,
-                           const std::string& now) {
+bool SqlStore::update_profile(const std::string& id, const std::string& name,
+                              const std::optional<std::string>& password_hash,
+                              const std::string& now) {
   auto c = db_.acquire();
   if (!password_hash) {
     return c->exec(kUpdateName, {id, name, now}).affected > 0;
@@ -112,48 +112,51 @@ bool Store::update_profile(const std::string& id, const std::string& name,
   return found;
 }
 
-bool Store::set_role(const std::string& id, const std::string& role, const std::string& now) {
+bool SqlStore::set_role(const std::string& id, const std::string& role, const std::string& now) {
   auto c = db_.acquire();
   return c->exec(kSetRole, {id, role, now}).affected > 0;
 }
 
-void Store::add_refresh(const std::string& token_hash, const std::string& family,
-                        const std::string& user_id, std::int64_t expires_at) {
+void SqlStore::add_refresh(const std::string& token_hash, const std::string& family,
+                           const std::string& user_id, std::int64_t expires_at) {
   auto c = db_.acquire();
   c->exec(kAddRefresh, {token_hash, family, user_id, expires_at, core::now_iso8601()});
 }
 
-RotateResult Store::rotate_refresh(const std::string& old_hash, const std::string& new_hash,
-                                   std::int64_t new_expires_at, std::string& user_id) {
+Rotation SqlStore::rotate_refresh(const std::string& old_hash, const std::string& new_hash,
+                                  std::int64_t new_expires_at) {
   auto c = db_.acquire();
   db::Transaction tx(*c, true);
   auto rows = c->exec(kFindRefresh, {old_hash}).rows;
   if (rows.empty()) {
-    return RotateResult::unknown;
+    return {};
   }
   const auto& r = rows[0];
   const std::string family = r.text(0);
-  user_id = r.text(1);
+  Rotation out{RotateOutcome::rotated, r.text(1)};
   const auto now = core::now_iso8601();
   if (!r.is_null(3) || !r.is_null(4)) {
     c->exec(kRevokeFamily, {family, now});
     tx.commit();
-    return RotateResult::reused;
+    out.outcome = RotateOutcome::reused;
+    return out;
   }
   if (r.integer(2) < core::unix_seconds()) {
-    return RotateResult::expired;
+    out.outcome = RotateOutcome::expired;
+    return out;
   }
   if (c->exec(kUseRefresh, {old_hash, now}).affected != 1) {
     c->exec(kRevokeFamily, {family, now});
     tx.commit();
-    return RotateResult::reused;
+    out.outcome = RotateOutcome::reused;
+    return out;
   }
-  c->exec(kAddRefresh, {new_hash, family, user_id, new_expires_at, now});
+  c->exec(kAddRefresh, {new_hash, family, out.user_id, new_expires_at, now});
   tx.commit();
-  return RotateResult::rotated;
+  return out;
 }
 
-bool Store::revoke_family_of(const std::string& token_hash) {
+bool SqlStore::revoke_family_of(const std::string& token_hash) {
   auto c = db_.acquire();
   db::Transaction tx(*c, true);
   auto rows = c->exec(kFindRefresh, {token_hash}).rows;

@@ -1,11 +1,14 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "bus/event.hpp"
+#include "core/result.hpp"
 #include "db/db.hpp"
+#include "user/errors.hpp"
 
 namespace emporium::user {
 
@@ -19,32 +22,69 @@ struct User {
   std::string updated_at;
 };
 
-enum class RotateResult { rotated, unknown, reused, expired };
+// What rotating a refresh token found.
+enum class RotateOutcome { rotated, unknown, reused, expired };
 
-// The user service's storage. Throws db::DbError.
+struct Rotation {
+  RotateOutcome outcome = RotateOutcome::unknown;
+  std::string user_id;  // the token's user; empty when unknown
+};
+
+// The user service's repository: accounts and refresh-token families.
+// Emails are unique case-insensitively. Implementations throw on broken
+// infrastructure (db::DbError for SqlStore).
 class Store {
  public:
-  explicit Store(db::Database& db) : db_(db) {}
+  virtual ~Store() = default;
 
-  // False when the (case-insensitive) email is taken. `event`, when given,
-  // goes into the outbox in the same transaction.
-  bool insert(const User& u, const std::optional<bus::Event>& event = std::nullopt);
-  std::optional<User> by_email(const std::string& email);
-  std::optional<User> by_id(const std::string& id);
-  std::vector<User> list(std::int64_t limit, std::int64_t offset);
-  std::int64_t count();
-  bool update_profile(const std::string& id, const std::string& name,
-                      const std::optional<std::string>& password_hash, const std::string& now);
-  bool set_role(const std::string& id, const std::string& role, const std::string& now);
+  // Adds `u`; fails with email_taken when its email is registered already.
+  // `event`, when given, goes into the outbox in the same transaction.
+  virtual core::Result<void, Error> insert(const User& u,
+                                           const std::optional<bus::Event>& event) = 0;
+  virtual std::optional<User> by_email(const std::string& email) = 0;
+  virtual std::optional<User> by_id(const std::string& id) = 0;
+  // Newest first.
+  virtual std::vector<User> list(std::int64_t limit, std::int64_t offset) = 0;
+  virtual std::int64_t count() = 0;
+  // Sets the name, and the password hash when given; a new password revokes
+  // every refresh token of the user. False when the id is unknown.
+  virtual bool update_profile(const std::string& id, const std::string& name,
+                              const std::optional<std::string>& password_hash,
+                              const std::string& now) = 0;
+  // False when the id is unknown.
+  virtual bool set_role(const std::string& id, const std::string& role, const std::string& now) = 0;
 
-  void add_refresh(const std::string& token_hash, const std::string& family,
-                   const std::string& user_id, std::int64_t expires_at);
+  // Records a new refresh token (by its hash) starting or continuing `family`.
+  virtual void add_refresh(const std::string& token_hash, const std::string& family,
+                           const std::string& user_id, std::int64_t expires_at) = 0;
   // Marks `old_hash` used and records `new_hash` in the same family, in one
-  // transaction. A token already used or revoked revokes its whole family.
-  RotateResult rotate_refresh(const std::string& old_hash, const std::string& new_hash,
-                              std::int64_t new_expires_at, std::string& user_id);
+  // transaction. A token already used or revoked revokes its whole family
+  // (reused); an expired one changes nothing.
+  virtual Rotation rotate_refresh(const std::string& old_hash, const std::string& new_hash,
+                                  std::int64_t new_expires_at) = 0;
   // Revokes the family `token_hash` belongs to; false when unknown.
-  bool revoke_family_of(const std::string& token_hash);
+  virtual bool revoke_family_of(const std::string& token_hash) = 0;
+};
+
+// The Store on the service's SQL database (SQLite or PostgreSQL).
+class SqlStore final : public Store {
+ public:
+  explicit SqlStore(db::Database& db) : db_(db) {}
+
+  core::Result<void, Error> insert(const User& u, const std::optional<bus::Event>& event) override;
+  std::optional<User> by_email(const std::string& email) override;
+  std::optional<User> by_id(const std::string& id) override;
+  std::vector<User> list(std::int64_t limit, std::int64_t offset) override;
+  std::int64_t count() override;
+  bool update_profile(const std::string& id, const std::string& name,
+                      const std::optional<std::string>& password_hash,
+                      const std::string& now) override;
+  bool set_role(const std::string& id, const std::string& role, const std::string& now) override;
+  void add_refresh(const std::string& token_hash, const std::string& family,
+                   const std::string& user_id, std::int64_t expires_at) override;
+  Rotation rotate_refresh(const std::string& old_hash, const std::string& new_hash,
+                          std::int64_t new_expires_at) override;
+  bool revoke_family_of(const std::string& token_hash) override;
 
  private:
   db::Database& db_;

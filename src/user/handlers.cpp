@@ -1,0 +1,196 @@
+#include "user/handlers.hpp"
+
+#include <boost/json.hpp>
+
+#include "bus/outbox.hpp"
+#include "core/ids.hpp"
+#include "http/json.hpp"
+#include "obs/log.hpp"
+
+namespace emporium::user {
+
+namespace json = boost::json;
+using http::Request;
+using http::Response;
+
+namespace {
+
+json::object public_user(const User& u) {
+  return json::object{{"id", u.id},
+                      {"email", u.email},
+                      {"name", u.name},
+                      {"role", u.role},
+                      {"createdAt", u.created_at}};
+}
+
+}  // namespace
+
+Response Handlers::fail(const Request& req, Error code) const {
+  if (code == Error::hashing_busy) {
+    obs::error("dependency unavailable", {{"request_id", req.request_id},
+                                          {"route", req.route},
+                                          {"exception", "password hashing saturated"}});
+  }
+  return answer(code);
+}
+
+std::int64_t Handlers::refresh_expiry() const {
+  return core::unix_seconds() + settings_.refresh_ttl.count();
+}
+
+Response Handlers::issue_session(const User& u, const std::string& refresh_token) {
+  const auto access = tokens_.issue_access(u.id, u.role);
+  const auto ttl = tokens_.settings().access_ttl;
+  auto res = http::json_response(
+      200,
+      json::object{
+          {"token", access},
+          {"refreshToken", refresh_token},
+          {"expiresIn", ttl.count()},
+          {"tokenType", "Bearer"},
+          {"user",
+           json::object{{"id", u.id}, {"email", u.email}, {"name", u.name}, {"role", u.role}}}});
+  res.headers.add("Set-Cookie", auth::session_cookie(access, ttl, settings_.cookie_secure));
+  return res;
+}
+
+Response Handlers::register_user(Request& req, RegisterInput in) {
+  auto hash = passwords_.hash(in.password);
+  if (!hash) {
+    return fail(req, hash.error());
+  }
+  const auto now = core::now_iso8601();
+  User u{core::new_id(),
+         std::move(in.email),
+         std::move(in.name),
+         std::move(*hash),
+         std::string(role_name(Role::customer)),
+         now,
+         now};
+  const auto event = bus::make_event(
+      bus::types::user_registered,
+      http::dump(json::object{{"user_id", u.id}, {"email", u.email}, {"name", u.name}}));
+  if (auto added = store_.insert(u, event); !added) {
+    return fail(req, added.error());
+  }
+  events_written_();
+  auto res =
+      http::json_response(201, json::object{{"id", u.id}, {"email", u.email}, {"name", u.name}});
+  res.headers.set("Location", "/api/users/profile");
+  return res;
+}
+
+Response Handlers::login(Request& req, LoginInput in) {
+  auto u = store_.by_email(in.email);
+  // An unknown email is checked against a stand-in hash so both cases take as long.
+  auto ok = passwords_.verify(u ? std::optional<std::string_view>(u->password_hash) : std::nullopt,
+                              in.password);
+  if (!ok) {
+    return fail(req, ok.error());
+  }
+  if (!u || !*ok) {
+    return fail(req, Error::bad_credentials);
+  }
+  const auto refresh_token = core::new_token();
+  store_.add_refresh(core::sha256_hex(refresh_token), core::new_id(), u->id, refresh_expiry());
+  return issue_session(*u, refresh_token);
+}
+
+Response Handlers::refresh(Request& req, RefreshInput in) {
+  const auto next = core::new_token();
+  const auto rotation =
+      store_.rotate_refresh(core::sha256_hex(in.token), core::sha256_hex(next), refresh_expiry());
+  switch (rotation.outcome) {
+    case RotateOutcome::unknown:
+      return fail(req, Error::refresh_unknown);
+    case RotateOutcome::expired:
+      return fail(req, Error::refresh_expired);
+    case RotateOutcome::reused:
+      obs::warn("refresh token reused; login revoked",
+                {{"user_id", rotation.user_id}, {"request_id", req.request_id}});
+      return fail(req, Error::refresh_reused);
+    case RotateOutcome::rotated:
+      break;
+  }
+  auto u = store_.by_id(rotation.user_id);
+  if (!u) {
+    return fail(req, Error::refresh_unknown);
+  }
+  return issue_session(*u, next);
+}
+
+Response Handlers::logout(Request&, LogoutInput in) {
+  if (in.token) {
+    store_.revoke_family_of(core::sha256_hex(*in.token));
+  }
+  auto res = http::json_response(200, json::object{{"message", "Logged out"}});
+  res.headers.add("Set-Cookie", auth::clear_session_cookie(settings_.cookie_secure));
+  return res;
+}
+
+Response Handlers::profile(Request& req, const auth::Identity& who) {
+  auto u = store_.by_id(who.subject);
+  if (!u) {
+    return fail(req, Error::user_not_found);
+  }
+  return http::json_response(200, public_user(*u));
+}
+
+Response Handlers::update_profile(Request& req, const auth::Identity& who, ProfileUpdate in) {
+  auto u = store_.by_id(who.subject);
+  if (!u) {
+    return fail(req, Error::user_not_found);
+  }
+  std::optional<std::string> new_hash;
+  if (in.password) {
+    auto matches = passwords_.verify(u->password_hash, *in.current_password);
+    if (!matches) {
+      return fail(req, matches.error());
+    }
+    if (!*matches) {
+      return fail(req, Error::wrong_current_password);
+    }
+    auto hash = passwords_.hash(*in.password);
+    if (!hash) {
+      return fail(req, hash.error());
+    }
+    new_hash = std::move(*hash);
+  }
+  u->name = in.name.value_or(u->name);
+  store_.update_profile(u->id, u->name, new_hash, core::now_iso8601());
+  return http::json_response(200, public_user(*u));
+}
+
+Response Handlers::list(Request& req, const auth::Identity&) {
+  std::vector<http::FieldError> errors;
+  const auto page = http::page_request(req, errors);
+  if (!errors.empty()) {
+    return http::query_problem(std::move(errors));
+  }
+  json::array users;
+  for (const auto& u : store_.list(page.limit, page.offset())) {
+    users.push_back(public_user(u));
+  }
+  return http::json_response(200,
+                             json::object{{"users", std::move(users)},
+                                          {"pagination", http::pagination(page, store_.count())}});
+}
+
+Response Handlers::set_role(Request& req, const auth::Identity&, RoleInput in) {
+  const std::string id(req.param("id"));
+  if (!store_.set_role(id, std::string(role_name(in.role)), core::now_iso8601())) {
+    return fail(req, Error::user_not_found);
+  }
+  return http::json_response(200, public_user(*store_.by_id(id)));
+}
+
+Response Handlers::internal_user(Request& req) {
+  auto u = store_.by_id(std::string(req.param("id")));
+  if (!u) {
+    return fail(req, Error::user_not_found);
+  }
+  return http::json_response(200,
+                             json::object{{"id", u->id}, {"email", u->email}, {"name", u->name}});
+}
+
+}  // namespace emporium::user

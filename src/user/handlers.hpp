@@ -1,0 +1,70 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "auth/auth.hpp"
+#include "http/message.hpp"
+#include "user/domain.hpp"
+#include "user/passwords.hpp"
+#include "user/store.hpp"
+
+namespace emporium::user {
+
+struct Settings {
+  std::chrono::seconds refresh_ttl{0};  // lifetime of a refresh token
+  bool cookie_secure = false;           // the session cookie's Secure attribute
+};
+
+// The user service's endpoints: request (+ identity, + typed input) ->
+// response. Expected failures are answered from the error table (errors.hpp).
+class Handlers {
+ public:
+  // `events_written` is called after a commit that added outbox events.
+  Handlers(Store& store, Passwords& passwords, const auth::Tokens& tokens, Settings settings,
+           std::function<void()> events_written)
+      : store_(store),
+        passwords_(passwords),
+        tokens_(tokens),
+        settings_(settings),
+        events_written_(std::move(events_written)) {}
+
+  // POST /api/users/register: 201 {id,email,name} + Location; emits
+  // user.registered; 409 email_taken.
+  http::Response register_user(http::Request& req, RegisterInput in);
+  // POST /api/users/login: 200 a session (tokens, user, session cookie);
+  // 401 bad_credentials.
+  http::Response login(http::Request& req, LoginInput in);
+  // POST /api/users/refresh: a new session with the next token of the
+  // family; 401 refresh_unknown / refresh_expired / refresh_reused (which
+  // revokes the family).
+  http::Response refresh(http::Request& req, RefreshInput in);
+  // POST /api/users/logout: revokes the token's family when given, clears
+  // the session cookie; always 200.
+  http::Response logout(http::Request& req, LogoutInput in);
+  // GET /api/users/profile: the signed-in user; 404 user_not_found.
+  http::Response profile(http::Request& req, const auth::Identity& who);
+  // PUT /api/users/profile: a new name and/or password (the current one
+  // must match: 403 wrong_current_password); 404 user_not_found.
+  http::Response update_profile(http::Request& req, const auth::Identity& who, ProfileUpdate in);
+  // GET /api/users (admin): a page of users, newest first.
+  http::Response list(http::Request& req, const auth::Identity& who);
+  // PUT /api/users/{id}/role (admin): the updated user; 404 user_not_found.
+  http::Response set_role(http::Request& req, const auth::Identity& who, RoleInput in);
+  // GET /internal/users/{id} (services): {id,email,name}; 404 user_not_found.
+  http::Response internal_user(http::Request& req);
+
+ private:
+  http::Response fail(const http::Request& req, Error code) const;
+  http::Response issue_session(const User& u, const std::string& refresh_token);
+  std::int64_t refresh_expiry() const;
+
+  Store& store_;
+  Passwords& passwords_;
+  const auth::Tokens& tokens_;
+  Settings settings_;
+  std::function<void()> events_written_;
+};
+
+}  // namespace emporium::user

@@ -1,0 +1,52 @@
+#include "user/passwords.hpp"
+
+#include "auth/auth.hpp"
+#include "core/ids.hpp"
+
+namespace emporium::user {
+
+namespace {
+
+// Holds one hashing slot for its lifetime, when it got one.
+class Slot {
+ public:
+  Slot(std::counting_semaphore<Argon2Passwords::kMaxSlots>& slots, std::chrono::milliseconds wait)
+      : slots_(slots), held_(slots.try_acquire_for(wait)) {}
+  ~Slot() {
+    if (held_) {
+      slots_.release();
+    }
+  }
+  Slot(const Slot&) = delete;
+  Slot& operator=(const Slot&) = delete;
+
+  bool held() const noexcept { return held_; }
+
+ private:
+  std::counting_semaphore<Argon2Passwords::kMaxSlots>& slots_;
+  bool held_;
+};
+
+}  // namespace
+
+Argon2Passwords::Argon2Passwords(std::ptrdiff_t slots, std::chrono::milliseconds wait)
+    : slots_(slots), wait_(wait), dummy_hash_(auth::hash_password(core::new_token())) {}
+
+core::Result<std::string, Error> Argon2Passwords::hash(std::string_view password) {
+  Slot slot(slots_, wait_);
+  if (!slot.held()) {
+    return core::fail(Error::hashing_busy);
+  }
+  return auth::hash_password(password);
+}
+
+core::Result<bool, Error> Argon2Passwords::verify(std::optional<std::string_view> encoded,
+                                                  std::string_view password) {
+  Slot slot(slots_, wait_);
+  if (!slot.held()) {
+    return core::fail(Error::hashing_busy);
+  }
+  return auth::verify_password(encoded.value_or(dummy_hash_), password);
+}
+
+}  // namespace emporium::user
