@@ -6,7 +6,8 @@
 #include "common/embedded.hpp"
 #include "mail/smtp.hpp"
 #include "notification/domain.hpp"
-#include "notification/notifier.hpp"
+#include "notification/handlers.hpp"
+#include "notification/store.hpp"
 #include "obs/log.hpp"
 #include "svc/clients.hpp"
 
@@ -72,6 +73,19 @@ void warn_if_deaf(const ServiceContext& ctx) {
   }
 }
 
+// The directory over the user service's internal API.
+class UserDirectory final : public Directory {
+ public:
+  explicit UserDirectory(svc::UserApi users) : users_(std::move(users)) {}
+  std::optional<svc::UserProfile> find(const std::string& user_id,
+                                       const std::string& request_id) override {
+    return users_.profile(user_id, request_id);
+  }
+
+ private:
+  svc::UserApi users_;
+};
+
 // The queue it consumes and the event types bound to it.
 const Subscription& subscription() {
   static const Subscription s{"notification", {"order.*", "user.registered"}};
@@ -83,13 +97,10 @@ class NotificationService final : public Service {
   explicit NotificationService(ServiceContext& ctx)
       : templates_(embedded::mail_templates()),
         sender_(make_sender(ctx.config)),
-        users_(ctx.upstream("user"), ctx.tokens, "notification"),
-        notifier_(
-            ctx.database(), templates_, *sender_,
-            [this](const std::string& user_id, const std::string& request_id) {
-              return users_.profile(user_id, request_id);
-            },
-            ctx.metrics, NotifierOptions{.from = checked_from(ctx.config)}) {
+        users_(svc::UserApi(ctx.upstream("user"), ctx.tokens, "notification")),
+        store_(ctx.database()),
+        notifier_(store_, templates_, *sender_, users_, ctx.metrics,
+                  NotifierOptions{.from = checked_from(ctx.config)}) {
     ctx.subscribe(std::string(subscription().queue), subscription().patterns,
                   [this](const bus::Event& e) { return notifier_.handle(e); });
     warn_if_deaf(ctx);
@@ -98,7 +109,8 @@ class NotificationService final : public Service {
  private:
   Templates templates_;
   std::unique_ptr<mail::Sender> sender_;
-  svc::UserApi users_;
+  UserDirectory users_;
+  SqlStore store_;
   Notifier notifier_;
 };
 

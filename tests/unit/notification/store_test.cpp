@@ -1,4 +1,7 @@
-#include "notification/notifier.hpp"
+// The Notifier over the SqlStore on SQLite: the sent_emails statements, the
+// claim and its lapse, and the bus's retries and dead letters.
+
+#include "notification/store.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -11,6 +14,7 @@
 #include "common/embedded.hpp"
 #include "core/error.hpp"
 #include "db/migrate.hpp"
+#include "notification/handlers.hpp"
 #include "notification/service.hpp"
 
 namespace emporium::notification {
@@ -58,20 +62,26 @@ class FakeSender : public mail::Sender {
   int attempts_ = 0;
 };
 
+// Knows the user u1 only; counts the lookups.
+class OneUser final : public Directory {
+ public:
+  std::optional<svc::UserProfile> find(const std::string& id, const std::string&) override {
+    ++lookups;
+    if (id == "u1") {
+      return svc::UserProfile{"u1", "ann@example.com", "Ann"};
+    }
+    return std::nullopt;
+  }
+  int lookups = 0;
+};
+
 struct Fixture {
   Fixture()
       : db(fresh_db()),
+        store(*db),
         templates(embedded::mail_templates()),
-        notifier(
-            *db, templates, sender,
-            [this](const std::string& id, const std::string&) -> std::optional<svc::UserProfile> {
-              ++lookups;
-              if (id == "u1") {
-                return svc::UserProfile{"u1", "ann@example.com", "Ann"};
-              }
-              return std::nullopt;
-            },
-            registry, NotifierOptions{.from = "Emporium <shop@emporium.local>"}) {}
+        notifier(store, templates, sender, directory, registry,
+                 NotifierOptions{.from = "Emporium <shop@emporium.local>"}) {}
 
   // The value of name{kind="..."} as /metrics shows it; -1 when absent.
   double counter(const std::string& name, std::string_view kind) {
@@ -93,10 +103,11 @@ struct Fixture {
   }
 
   std::unique_ptr<db::Database> db;
+  SqlStore store;
   Templates templates;
   FakeSender sender;
+  OneUser directory;
   obs::Registry registry;
-  int lookups = 0;
   Notifier notifier;
 };
 
@@ -124,7 +135,7 @@ TEST(Notifier, SendsOneEmailPerEventEvenWhenDeliveredTwice) {
   EXPECT_EQ(f.status(e.id), "sent");
   EXPECT_EQ(f.counter("emporium_emails_sent_total", "order_placed"), 1);
   EXPECT_EQ(f.counter("emporium_emails_duplicates_total", "order_placed"), 1);
-  EXPECT_EQ(f.lookups, 1) << "a duplicate is recognised before the user is looked up";
+  EXPECT_EQ(f.directory.lookups, 1) << "a duplicate is recognised before the user is looked up";
 }
 
 TEST(Notifier, WelcomeUsesTheEventsAddressWithoutALookup) {
@@ -136,7 +147,7 @@ TEST(Notifier, WelcomeUsesTheEventsAddressWithoutALookup) {
   EXPECT_EQ(sent[0].to, "zoe@example.com");
   EXPECT_EQ(sent[0].subject, "Welcome to Emporium");
   EXPECT_NE(sent[0].body.find("Hello there,"), std::string::npos) << sent[0].body;
-  EXPECT_EQ(f.lookups, 0);
+  EXPECT_EQ(f.directory.lookups, 0);
 }
 
 TEST(Notifier, AFailedSendIsThrownAndTheNextDeliverySends) {
