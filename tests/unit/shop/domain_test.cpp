@@ -1,4 +1,4 @@
-#include "order/domain.hpp"
+#include "gateway/domain.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,21 +11,6 @@ namespace emporium {
 namespace {
 
 namespace json = boost::json;
-
-TEST(OrderStatus, OnlyTheDocumentedMovesAreAllowed) {
-  using order::transition_allowed;
-  EXPECT_TRUE(transition_allowed("pending", "processing"));
-  EXPECT_TRUE(transition_allowed("processing", "shipped"));
-  EXPECT_TRUE(transition_allowed("shipped", "delivered"));
-  EXPECT_TRUE(transition_allowed("pending", "cancelled"));
-  EXPECT_TRUE(transition_allowed("processing", "cancelled"));
-  EXPECT_FALSE(transition_allowed("pending", "shipped"));
-  EXPECT_FALSE(transition_allowed("shipped", "cancelled"));
-  EXPECT_FALSE(transition_allowed("delivered", "pending"));
-  EXPECT_FALSE(transition_allowed("cancelled", "pending"));
-  EXPECT_FALSE(transition_allowed("cancelled", "cancelled"));
-  EXPECT_FALSE(order::valid_status("lost"));
-}
 
 TEST(Money, JsonShowsCentsAsPlainDecimals) {
   EXPECT_EQ(http::dump(json::object{{"p", http::money(1999)}}), R"({"p":19.99})");

@@ -1,0 +1,95 @@
+#include "order/tasks.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "harness.hpp"
+
+namespace emporium::order::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(OrderTasks, BackoffDoublesUpTo15Seconds) {
+  EXPECT_EQ(retry_delay_seconds(0), 1);
+  EXPECT_EQ(retry_delay_seconds(1), 2);
+  EXPECT_EQ(retry_delay_seconds(2), 4);
+  EXPECT_EQ(retry_delay_seconds(3), 8);
+  EXPECT_EQ(retry_delay_seconds(4), 15);
+  EXPECT_EQ(retry_delay_seconds(40), 15);
+  EXPECT_EQ(parse_task_kind(to_string(TaskKind::clear_cart)), TaskKind::clear_cart);
+  EXPECT_EQ(parse_task_kind(to_string(TaskKind::release_stock)), TaskKind::release_stock);
+  EXPECT_FALSE(parse_task_kind("mail"));
+}
+
+TEST(OrderTasks, AFailedClearIsRetriedWhenDueUntilTheCartIsEmpty) {
+  Shop shop;
+  shop.carts.put("ann", {{"mug", 1}});
+  shop.carts.fail_next_clears(2);
+  ASSERT_EQ(shop.place_for(customer("ann")).status, 201);  // the order stands
+  EXPECT_EQ(shop.carts.lines_of("ann").size(), 1U);
+  auto clear = shop.store.tasks_of(TaskKind::clear_cart).at(0);
+  EXPECT_FALSE(clear.done_at);
+  EXPECT_EQ(clear.attempts, 1);
+  EXPECT_EQ(clear.last_error, "cart clear: connection refused");
+
+  shop.tasks.run_due();  // not due yet: the backoff holds it
+  EXPECT_EQ(shop.store.tasks_of(TaskKind::clear_cart).at(0).attempts, 1);
+
+  shop.store.make_due();
+  shop.tasks.run_due();  // fails again
+  clear = shop.store.tasks_of(TaskKind::clear_cart).at(0);
+  EXPECT_EQ(clear.attempts, 2);
+  EXPECT_FALSE(clear.done_at);
+
+  shop.store.make_due();
+  shop.tasks.run_due();
+  EXPECT_TRUE(shop.carts.lines_of("ann").empty());
+  EXPECT_TRUE(shop.store.tasks_of(TaskKind::clear_cart).at(0).done_at);
+}
+
+TEST(OrderTasks, AReleaseThatFailsInlineIsScheduledAndRunLater) {
+  Shop shop;
+  shop.carts.put("ann", {{"mug", 2}});
+  const auto id = std::string(body_of(shop.place_for(customer("ann"))).at("id").as_string());
+  ASSERT_EQ(shop.products.stock_of("mug"), 3);
+  shop.products.fail_releases = 1;
+  ASSERT_EQ(shop.cancel(customer("ann"), id).status, 200);  // cancelled whatever the release did
+  EXPECT_EQ(shop.products.stock_of("mug"), 3);
+  auto release = shop.store.tasks_of(TaskKind::release_stock).back();
+  EXPECT_EQ(release.task.subject, id);
+  EXPECT_EQ(release.attempts, 1);
+
+  shop.store.make_due();
+  shop.tasks.run_due();
+  EXPECT_EQ(shop.products.stock_of("mug"), 5);
+  EXPECT_TRUE(shop.store.tasks_of(TaskKind::release_stock).back().done_at);
+
+  shop.products.fail_releases = 1;
+  shop.tasks.release_or_schedule("o2", "r1");  // fails: scheduled, due now
+  release = shop.store.tasks_of(TaskKind::release_stock).back();
+  EXPECT_EQ(release.task.subject, "o2");
+  EXPECT_FALSE(release.done_at);
+  EXPECT_EQ(release.attempts, 0);
+}
+
+TEST(OrderTaskRunner, WakeRunsTheDueTasksAndStopEndsIt) {
+  Shop shop;
+  shop.carts.put("ann", {{"mug", 1}});
+  shop.carts.fail_next_clears(1);
+  ASSERT_EQ(shop.place_for(customer("ann")).status, 201);
+  shop.store.make_due();
+  TaskRunner runner(shop.tasks, std::chrono::hours(1));
+  runner.wake();
+  for (int i = 0; i < 500 && !shop.carts.lines_of("ann").empty(); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(shop.carts.lines_of("ann").empty());
+  runner.stop();
+  runner.stop();  // idempotent
+}
+
+}  // namespace
+}  // namespace emporium::order::testing
