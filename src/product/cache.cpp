@@ -17,10 +17,6 @@ constexpr std::string_view kCacheName = "product";
 // do not stay in a shared Redis forever.
 constexpr std::chrono::seconds kGenerationTtl{24 * 3600};
 
-// Belongs beside the store's statements; kept here as only the cache needs it.
-constexpr std::string_view kReservedProducts =
-    "SELECT DISTINCT product_id FROM stock_reservations WHERE order_id = $1";
-
 std::chrono::seconds ttl_of(const config::Config& config) {
   const auto ms = config.duration("cache_ttl").count();
   return std::chrono::seconds((ms + 999) / 1000);  // 1ms..1s rounds up to 1s
@@ -242,15 +238,6 @@ bool ProductCache::ready() {
   update_gauge();
   obs::info("cache invalidations delivered", {{"cache", kCacheName}});
   return true;
-}
-
-std::vector<std::string> reserved_products(db::Database& database, const std::string& order_id) {
-  std::vector<std::string> out;
-  auto c = database.acquire();
-  for (const auto& row : c->exec(kReservedProducts, {order_id}).rows) {
-    out.push_back(row.text(0));
-  }
-  return out;
 }
 
 }  // namespace emporium::product

@@ -13,7 +13,6 @@
 #include "cache/cache.hpp"
 #include "cache/single_flight.hpp"
 #include "config/config.hpp"
-#include "db/db.hpp"
 #include "obs/metrics.hpp"
 
 namespace emporium::product {
@@ -96,9 +95,5 @@ class ProductCache {
   obs::Family<obs::Counter>& errors_;
   obs::Gauge& pending_gauge_;
 };
-
-// The products whose stock an order's reservation took (to invalidate them
-// when it is released).
-std::vector<std::string> reserved_products(db::Database& database, const std::string& order_id);
 
 }  // namespace emporium::product

@@ -1,8 +1,7 @@
 #include "product/store.hpp"
 
-#include <algorithm>
 #include <boost/json.hpp>
-#include <map>
+#include <cctype>
 
 #include "bus/outbox.hpp"
 #include "core/ids.hpp"
@@ -56,7 +55,6 @@ constexpr std::string_view kUpdate =
 constexpr std::string_view kDelete = "DELETE FROM products WHERE id = $1";
 constexpr std::string_view kCountAll = "SELECT count(*) FROM products";
 
-constexpr std::int64_t kLowStockThreshold = 5;
 constexpr std::string_view kStockOf = "SELECT stock FROM products WHERE id = $1";
 constexpr std::string_view kClaimOrder =
     "INSERT INTO stock_reservation_orders (order_id, created_at) VALUES ($1, $2) "
@@ -73,6 +71,8 @@ constexpr std::string_view kMarkReleased =
     "UPDATE stock_reservations SET released_at = $2 WHERE order_id = $1 AND released_at IS NULL";
 constexpr std::string_view kReturnStock =
     "UPDATE products SET stock = stock + $2, updated_at = $3 WHERE id = $1";
+constexpr std::string_view kReservedProducts =
+    "SELECT DISTINCT product_id FROM stock_reservations WHERE order_id = $1";
 
 db::Value opt(const std::optional<std::string>& v) {
   return v ? db::Value(*v) : db::Value(nullptr);
@@ -110,9 +110,39 @@ std::string like_pattern(const std::string& text) {
   return out;
 }
 
+// Takes `qty` of product `id` for the order, within the caller's
+// transaction; announces stock.low when the sale crosses the threshold.
+std::variant<svc::ReservedLine, svc::Shortage> take_stock(db::Connection& c,
+                                                          const std::string& order_id,
+                                                          const std::string& id, std::int64_t qty,
+                                                          const std::string& now) {
+  auto rows = c.exec(kGet, {id}).rows;
+  if (rows.empty()) {
+    return svc::Shortage{id, "", 0, qty};
+  }
+  const auto p = from_row(rows[0]);
+  if (c.exec(kTakeStock, {id, qty, now}).affected == 0) {
+    return svc::Shortage{id, p.name, p.stock, qty};
+  }
+  // p.stock was read before the decrement, under the same write lock
+  // (SQLite) or row lock (PostgreSQL: the UPDATE waited for it), so
+  // crossing the threshold is announced once.
+  const auto left = c.exec(kStockOf, {id}).rows.at(0).integer(0);
+  if (crossed_low_stock(left, qty)) {
+    bus::add_event(
+        c, bus::make_event(bus::types::product_stock_low,
+                           http::dump(boost::json::object{{"product_id", id},
+                                                          {"name", p.name},
+                                                          {"stock", left},
+                                                          {"threshold", kLowStockThreshold}})));
+  }
+  c.exec(kRecordReservation, {order_id, id, p.name, p.price_cents, p.currency, qty, now});
+  return svc::ReservedLine{id, p.name, p.currency, p.price_cents, qty};
+}
+
 }  // namespace
 
-Page Store::list(const ListQuery& q) {
+Page SqlStore::list(const ListQuery& q) {
   std::string_view sql = kListNewest;
   switch (q.sort) {
     case Sort::price_asc:
@@ -142,7 +172,7 @@ Page Store::list(const ListQuery& q) {
   return page;
 }
 
-std::optional<Product> Store::get(const std::string& id) {
+std::optional<Product> SqlStore::get(const std::string& id) {
   auto c = db_.acquire();
   auto rows = c->exec(kGet, {id}).rows;
   if (rows.empty()) {
@@ -151,7 +181,7 @@ std::optional<Product> Store::get(const std::string& id) {
   return from_row(rows[0]);
 }
 
-std::vector<Product> Store::get_many(const std::vector<std::string>& ids) {
+std::vector<Product> SqlStore::get_many(const std::vector<std::string>& ids) {
   std::vector<Product> out;
   auto c = db_.acquire();
   for (const auto& id : ids) {
@@ -163,45 +193,41 @@ std::vector<Product> Store::get_many(const std::vector<std::string>& ids) {
   return out;
 }
 
-std::vector<std::pair<std::string, std::int64_t>> Store::categories() {
+std::vector<CategoryCount> SqlStore::categories() {
   auto c = db_.acquire();
-  std::vector<std::pair<std::string, std::int64_t>> out;
+  std::vector<CategoryCount> out;
   for (const auto& row : c->exec(kCategories).rows) {
     out.emplace_back(row.text(0), row.integer(1));
   }
   return out;
 }
 
-void Store::insert(const Product& p) {
+void SqlStore::insert(const Product& p) {
   auto c = db_.acquire();
   c->exec(kInsert, {p.id, p.name, p.description, p.price_cents, p.currency, p.category, p.stock,
                     opt(p.image_url), p.created_at, p.updated_at});
 }
 
-bool Store::update(const Product& p, std::optional<std::int64_t> stock) {
+bool SqlStore::update(const Product& p, std::optional<std::int64_t> stock) {
   auto c = db_.acquire();
   return c->exec(kUpdate, {p.id, p.name, p.description, p.price_cents, p.currency, p.category,
                            opt(stock), opt(p.image_url), p.updated_at})
              .affected > 0;
 }
 
-bool Store::remove(const std::string& id) {
+bool SqlStore::remove(const std::string& id) {
   auto c = db_.acquire();
   return c->exec(kDelete, {id}).affected > 0;
 }
 
-std::int64_t Store::count() {
+std::int64_t SqlStore::count() {
   auto c = db_.acquire();
   return c->exec(kCountAll).rows.at(0).integer(0);
 }
 
-std::variant<std::vector<svc::ReservedLine>, svc::Shortage> Store::reserve(
-    const std::string& order_id, const std::vector<svc::Line>& lines) {
-  // Merge repeated products so each is checked against its total.
-  std::map<std::string, std::int64_t> wanted;
-  for (const auto& l : lines) {
-    wanted[l.product_id] += l.quantity;
-  }
+Reservation SqlStore::reserve(const std::string& order_id, const std::vector<svc::Line>& lines) {
+  // Repeated products are checked against their total.
+  const auto wanted = merge_lines(lines);
   auto c = db_.acquire();
   db::Transaction tx(*c, true);
   c->exec(kClaimOrder, {order_id, core::now_iso8601()});
@@ -215,34 +241,17 @@ std::variant<std::vector<svc::ReservedLine>, svc::Shortage> Store::reserve(
   }
   const auto now = core::now_iso8601();
   for (const auto& [id, qty] : wanted) {
-    auto rows = c->exec(kGet, {id}).rows;
-    if (rows.empty()) {
-      return svc::Shortage{id, "", 0, qty};  // tx rolls back
+    auto taken = take_stock(*c, order_id, id, qty, now);
+    if (auto* shortage = std::get_if<svc::Shortage>(&taken)) {
+      return std::move(*shortage);  // tx rolls back
     }
-    const auto p = from_row(rows[0]);
-    if (c->exec(kTakeStock, {id, qty, now}).affected == 0) {
-      return svc::Shortage{id, p.name, p.stock, qty};
-    }
-    // p.stock was read before the decrement, under the same write lock
-    // (SQLite) or row lock (PostgreSQL: the UPDATE waited for it), so
-    // crossing the threshold is announced once.
-    const auto left = c->exec(kStockOf, {id}).rows.at(0).integer(0);
-    if (left <= kLowStockThreshold && left + qty > kLowStockThreshold) {
-      bus::add_event(
-          *c, bus::make_event(bus::types::product_stock_low,
-                              http::dump(boost::json::object{{"product_id", id},
-                                                             {"name", p.name},
-                                                             {"stock", left},
-                                                             {"threshold", kLowStockThreshold}})));
-    }
-    c->exec(kRecordReservation, {order_id, id, p.name, p.price_cents, p.currency, qty, now});
-    out.push_back({id, p.name, p.currency, p.price_cents, qty});
+    out.push_back(std::move(std::get<svc::ReservedLine>(taken)));
   }
   tx.commit();
   return out;
 }
 
-bool Store::release(const std::string& order_id) {
+bool SqlStore::release(const std::string& order_id) {
   auto c = db_.acquire();
   db::Transaction tx(*c, true);
   const auto now = core::now_iso8601();
@@ -254,6 +263,15 @@ bool Store::release(const std::string& order_id) {
   }
   tx.commit();
   return true;
+}
+
+std::vector<std::string> SqlStore::reserved_products(const std::string& order_id) {
+  std::vector<std::string> out;
+  auto c = db_.acquire();
+  for (const auto& row : c->exec(kReservedProducts, {order_id}).rows) {
+    out.push_back(row.text(0));
+  }
+  return out;
 }
 
 }  // namespace emporium::product
