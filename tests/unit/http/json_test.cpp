@@ -1,10 +1,9 @@
-#include "gateway/domain.hpp"
+#include "http/json.hpp"
 
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-
-#include "http/json.hpp"
+#include <optional>
 
 namespace emporium {
 namespace {
