@@ -2,10 +2,10 @@
 
 #include <hiredis/hiredis.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/time.h>
 
 #include <cerrno>
+#include <csignal>
 #include <string>
 
 #include "obs/log.hpp"

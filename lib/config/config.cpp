@@ -102,6 +102,19 @@ std::optional<std::string> toml_scalar(const toml::node& node) {
   return std::nullopt;
 }
 
+// `k` without `suffix` when it ends with it and has more before it.
+std::optional<std::string> strip_suffix(std::string_view k, std::string_view suffix) {
+  if (k.size() > suffix.size() && k.substr(k.size() - suffix.size()) == suffix) {
+    return std::string(k.substr(0, k.size() - suffix.size()));
+  }
+  return std::nullopt;
+}
+
+// How errors name `key` of the config file at `path`.
+std::string file_key_name(const std::string& key, const std::string& path) {
+  return "'" + key + "' (config file " + path + ")";
+}
+
 }  // namespace
 
 std::string env_name(std::string_view key) {
@@ -177,53 +190,62 @@ Config Config::load(const std::vector<KeyDef>& schema, const std::optional<std::
   for (const auto& def : schema) {
     c.entries_[def.name] = Entry{def, def.default_value, "default"};
   }
-  auto assign = [&](const std::string& key, std::string value, const std::string& source,
-                    const std::string& what) {
-    auto it = c.entries_.find(key);
-    if (it == c.entries_.end()) {
-      throw ConfigError("unknown configuration key " + what);
-    }
-    if (auto err = check(it->second.def, value); !err.empty()) {
-      throw ConfigError("invalid value for " + what + ": " + err);
-    }
-    it->second.value = std::move(value);
-    it->second.source = source;
-  };
-  auto strip_file_suffix = [](std::string_view k,
-                              std::string_view suffix) -> std::optional<std::string> {
-    if (k.size() > suffix.size() && k.substr(k.size() - suffix.size()) == suffix) {
-      return std::string(k.substr(0, k.size() - suffix.size()));
-    }
-    return std::nullopt;
-  };
-
   if (file) {
-    toml::table table;
-    try {
-      table = toml::parse_file(*file);
-    } catch (const toml::parse_error& e) {
-      std::ostringstream msg;
-      msg << "config file " << *file << ": " << e.description() << " at line "
-          << e.source().begin.line;
-      throw ConfigError(msg.str());
-    }
-    for (const auto& [k, node] : table) {
-      const std::string key(k.str());
-      const std::string what = "'" + key + "' (config file " + *file + ")";
-      auto value = toml_scalar(node);
-      if (!value) {
-        throw ConfigError("invalid value for " + what + ": must be a string, integer or boolean");
-      }
-      if (!c.entries_.contains(key)) {
-        if (auto base = strip_file_suffix(key, "_file"); base && c.entries_.contains(*base)) {
-          assign(*base, read_secret_file(*value, what), "file", what);
-          continue;
-        }
-      }
-      assign(key, *value, "file", what);
+    c.load_file(*file);
+  }
+  c.load_env(env);
+  for (const auto& [key, value] : flags) {
+    c.assign(key, value, "flag", "--" + flag_name(key) + " (command line)");
+  }
+  return c;
+}
+
+void Config::assign(const std::string& key, std::string value, const std::string& source,
+                    const std::string& what) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    throw ConfigError("unknown configuration key " + what);
+  }
+  if (auto err = check(it->second.def, value); !err.empty()) {
+    throw ConfigError("invalid value for " + what + ": " + err);
+  }
+  it->second.value = std::move(value);
+  it->second.source = source;
+}
+
+void Config::assign_or_read(const std::string& key, const std::string& value,
+                            const std::string& source, const std::string& what) {
+  if (!entries_.contains(key)) {
+    if (auto base = strip_suffix(key, "_file"); base && entries_.contains(*base)) {
+      assign(*base, read_secret_file(value, what), source, what);
+      return;
     }
   }
+  assign(key, value, source, what);
+}
 
+void Config::load_file(const std::string& path) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << "config file " << path << ": " << e.description() << " at line "
+        << e.source().begin.line;
+    throw ConfigError(msg.str());
+  }
+  for (const auto& [k, node] : table) {
+    const std::string key(k.str());
+    const std::string what = file_key_name(key, path);
+    auto value = toml_scalar(node);
+    if (!value) {
+      throw ConfigError("invalid value for " + what + ": must be a string, integer or boolean");
+    }
+    assign_or_read(key, *value, "file", what);
+  }
+}
+
+void Config::load_env(const std::map<std::string, std::string>& env) {
   for (const auto& [name, value] : env) {
     if (name.rfind(kEnvPrefix, 0) != 0) {
       continue;
@@ -231,20 +253,8 @@ Config Config::load(const std::vector<KeyDef>& schema, const std::optional<std::
     std::string key = name.substr(kEnvPrefix.size());
     std::transform(key.begin(), key.end(), key.begin(),
                    [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    const std::string what = name + " (environment)";
-    if (!c.entries_.contains(key)) {
-      if (auto base = strip_file_suffix(key, "_file"); base && c.entries_.contains(*base)) {
-        assign(*base, read_secret_file(value, what), "env", what);
-        continue;
-      }
-    }
-    assign(key, value, "env", what);
+    assign_or_read(key, value, "env", name + " (environment)");
   }
-
-  for (const auto& [key, value] : flags) {
-    assign(key, value, "flag", "--" + flag_name(key) + " (command line)");
-  }
-  return c;
 }
 
 const Config::Entry& Config::entry(std::string_view key) const {

@@ -82,6 +82,16 @@ class Config {
     std::string source;
   };
   const Entry& entry(std::string_view key) const;
+  // Sets `key` to `value` from `source`; `what` names the key and its source
+  // in the ConfigError thrown for an unknown key or a value of the wrong kind.
+  void assign(const std::string& key, std::string value, const std::string& source,
+              const std::string& what);
+  // As assign, except that `<key>_file` for a key of the schema sets that key
+  // to the contents of the file named by `value`.
+  void assign_or_read(const std::string& key, const std::string& value, const std::string& source,
+                      const std::string& what);
+  void load_file(const std::string& path);
+  void load_env(const std::map<std::string, std::string>& env);
   std::map<std::string, Entry, std::less<>> entries_;
 };
 

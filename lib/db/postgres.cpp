@@ -215,75 +215,24 @@ class PgConnection final : public Connection {
   // Connects within options.connect_timeout. Throws DbError(unavailable) with
   // the password masked.
   explicit PgConnection(const PostgresOptions& o) {
-    const auto secrets = secrets_of(o.url);
-    const auto fail = [&](const std::string& why) {
+    std::optional<std::string> why = start(o);
+    if (!why) {
+      why = handshake(o.connect_timeout);
+    }
+    if (!why) {
+      // libpq prints notices ("relation already exists, skipping") on stderr
+      // by default; they are not errors, drop them.
+      PQsetNoticeProcessor(
+          conn_, [](void*, const char*) {}, nullptr);
+      why = set_up_session(o);
+    }
+    if (why) {
       if (conn_ != nullptr) {
         PQfinish(conn_);
         conn_ = nullptr;
       }
       throw DbError(ErrorKind::unavailable,
-                    scrub("postgres connect " + o.url + ": " + why, secrets));
-    };
-
-    // Defaults the URL may override (libpq: later keywords win; "dbname"
-    // expands the URL in place). Keepalives notice a silently dead server.
-    const char* keys[] = {"application_name",
-                          "keepalives",
-                          "keepalives_idle",
-                          "keepalives_interval",
-                          "keepalives_count",
-                          "dbname",
-                          nullptr};
-    const char* values[] = {"emporium", "1", "10", "5", "3", o.url.c_str(), nullptr};
-    conn_ = PQconnectStartParams(keys, values, 1);
-    if (conn_ == nullptr) {
-      fail("out of memory");
-    }
-    if (PQstatus(conn_) == CONNECTION_BAD) {
-      fail(trimmed(PQerrorMessage(conn_)));
-    }
-    // Drive the non-blocking handshake ourselves: libpq ignores
-    // connect_timeout in this mode, and milliseconds matter here.
-    const auto deadline = Clock::now() + o.connect_timeout;
-    PostgresPollingStatusType state = PGRES_POLLING_WRITING;
-    for (;;) {
-      if (state == PGRES_POLLING_OK) {
-        break;
-      }
-      if (state == PGRES_POLLING_FAILED) {
-        fail(trimmed(PQerrorMessage(conn_)));
-      }
-      pollfd pfd{PQsocket(conn_),
-                 static_cast<short>(state == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
-      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) {
-        fail("timed out after " + std::to_string(o.connect_timeout.count()) + " ms");
-      }
-      const int ready = ::poll(&pfd, 1, static_cast<int>(left));
-      if (ready < 0 && errno != EINTR) {
-        fail(std::string("poll: ") + std::strerror(errno));
-      }
-      if (ready <= 0) {
-        continue;  // interrupted or timed out: the deadline check decides
-      }
-      state = PQconnectPoll(conn_);
-    }
-    // libpq prints notices ("relation already exists, skipping") on stderr
-    // by default; they are not errors, drop them.
-    PQsetNoticeProcessor(
-        conn_, [](void*, const char*) {}, nullptr);
-    std::string setup = "SET statement_timeout = " + std::to_string(o.statement_timeout.count());
-    if (!o.schema.empty()) {
-      char* quoted = PQescapeIdentifier(conn_, o.schema.data(), o.schema.size());
-      if (quoted == nullptr) {
-        fail("bad schema name: " + trimmed(PQerrorMessage(conn_)));
-      }
-      setup += std::string("; SET search_path TO ") + quoted;
-      PQfreemem(quoted);
-    }
-    ResultPtr r(PQexec(conn_, setup.c_str()));
-    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
-      fail("session set-up: " + trimmed(PQerrorMessage(conn_)));
+                    scrub("postgres connect " + o.url + ": " + *why, secrets_of(o.url)));
     }
   }
 
@@ -393,6 +342,75 @@ class PgConnection final : public Connection {
   }
 
  private:
+  // Each connection step returns why it failed, or nothing when it succeeded.
+
+  // Starts the non-blocking connect. Defaults the URL may override (libpq:
+  // later keywords win; "dbname" expands the URL in place). Keepalives
+  // notice a silently dead server.
+  std::optional<std::string> start(const PostgresOptions& o) {
+    const char* keys[] = {"application_name",
+                          "keepalives",
+                          "keepalives_idle",
+                          "keepalives_interval",
+                          "keepalives_count",
+                          "dbname",
+                          nullptr};
+    const char* values[] = {"emporium", "1", "10", "5", "3", o.url.c_str(), nullptr};
+    conn_ = PQconnectStartParams(keys, values, 1);
+    if (conn_ == nullptr) {
+      return "out of memory";
+    }
+    if (PQstatus(conn_) == CONNECTION_BAD) {
+      return trimmed(PQerrorMessage(conn_));
+    }
+    return std::nullopt;
+  }
+
+  // Drives the non-blocking handshake within `timeout`: libpq ignores
+  // connect_timeout in this mode, and milliseconds matter here.
+  std::optional<std::string> handshake(milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    PostgresPollingStatusType state = PGRES_POLLING_WRITING;
+    while (state != PGRES_POLLING_OK) {
+      if (state == PGRES_POLLING_FAILED) {
+        return trimmed(PQerrorMessage(conn_));
+      }
+      pollfd pfd{PQsocket(conn_),
+                 static_cast<short>(state == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) {
+        return "timed out after " + std::to_string(timeout.count()) + " ms";
+      }
+      const int ready = ::poll(&pfd, 1, static_cast<int>(left));
+      if (ready < 0 && errno != EINTR) {
+        return std::string("poll: ") + std::strerror(errno);
+      }
+      if (ready <= 0) {
+        continue;  // interrupted or timed out: the deadline check decides
+      }
+      state = PQconnectPoll(conn_);
+    }
+    return std::nullopt;
+  }
+
+  // Sets the session's statement timeout and, when given, its search path.
+  std::optional<std::string> set_up_session(const PostgresOptions& o) {
+    std::string setup = "SET statement_timeout = " + std::to_string(o.statement_timeout.count());
+    if (!o.schema.empty()) {
+      char* quoted = PQescapeIdentifier(conn_, o.schema.data(), o.schema.size());
+      if (quoted == nullptr) {
+        return "bad schema name: " + trimmed(PQerrorMessage(conn_));
+      }
+      setup += std::string("; SET search_path TO ") + quoted;
+      PQfreemem(quoted);
+    }
+    ResultPtr r(PQexec(conn_, setup.c_str()));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+      return "session set-up: " + trimmed(PQerrorMessage(conn_));
+    }
+    return std::nullopt;
+  }
+
   struct Prepared {
     std::string name;
     std::vector<Oid> param_types;

@@ -129,6 +129,29 @@ class SqliteConnection final : public Connection {
       }
     } reset{stmt};
 
+    bind(stmt, params, count);
+    Result result;
+    const int ncols = sqlite3_column_count(stmt);
+    result.columns.reserve(static_cast<std::size_t>(ncols));
+    for (int c = 0; c < ncols; ++c) {
+      result.columns.emplace_back(sqlite3_column_name(stmt, c));
+    }
+    for (;;) {
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) {
+        break;
+      }
+      if (rc != SQLITE_ROW) {
+        fail(rc);
+      }
+      result.rows.push_back(read_row(stmt, ncols));
+    }
+    result.affected = sqlite3_changes64(db_);
+    return result;
+  }
+
+  // Binds params[i] to the statement's parameter `$<i+1>`.
+  void bind(sqlite3_stmt* stmt, const Value* params, std::size_t count) {
     for (std::size_t i = 0; i < count; ++i) {
       const std::string name = "$" + std::to_string(i + 1);
       const int idx = sqlite3_bind_parameter_index(stmt, name.c_str());
@@ -154,46 +177,31 @@ class SqliteConnection final : public Connection {
         fail(rc);
       }
     }
+  }
 
-    Result result;
-    const int ncols = sqlite3_column_count(stmt);
-    result.columns.reserve(static_cast<std::size_t>(ncols));
+  // The current row of a stepped statement; blobs and text become strings.
+  static Row read_row(sqlite3_stmt* stmt, int ncols) {
+    Row row;
+    row.values.reserve(static_cast<std::size_t>(ncols));
     for (int c = 0; c < ncols; ++c) {
-      result.columns.emplace_back(sqlite3_column_name(stmt, c));
-    }
-    for (;;) {
-      const int rc = sqlite3_step(stmt);
-      if (rc == SQLITE_DONE) {
-        break;
-      }
-      if (rc != SQLITE_ROW) {
-        fail(rc);
-      }
-      Row row;
-      row.values.reserve(static_cast<std::size_t>(ncols));
-      for (int c = 0; c < ncols; ++c) {
-        switch (sqlite3_column_type(stmt, c)) {
-          case SQLITE_NULL:
-            row.values.emplace_back(nullptr);
-            break;
-          case SQLITE_INTEGER:
-            row.values.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(stmt, c)));
-            break;
-          case SQLITE_FLOAT:
-            row.values.emplace_back(sqlite3_column_double(stmt, c));
-            break;
-          default: {
-            const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(stmt, c));
-            const int n = sqlite3_column_bytes(stmt, c);
-            row.values.emplace_back(
-                std::string(p != nullptr ? p : "", static_cast<std::size_t>(n)));
-          }
+      switch (sqlite3_column_type(stmt, c)) {
+        case SQLITE_NULL:
+          row.values.emplace_back(nullptr);
+          break;
+        case SQLITE_INTEGER:
+          row.values.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(stmt, c)));
+          break;
+        case SQLITE_FLOAT:
+          row.values.emplace_back(sqlite3_column_double(stmt, c));
+          break;
+        default: {
+          const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(stmt, c));
+          const int n = sqlite3_column_bytes(stmt, c);
+          row.values.emplace_back(std::string(p != nullptr ? p : "", static_cast<std::size_t>(n)));
         }
       }
-      result.rows.push_back(std::move(row));
     }
-    result.affected = sqlite3_changes64(db_);
-    return result;
+    return row;
   }
 
   sqlite3* db_ = nullptr;

@@ -54,6 +54,68 @@ bool retryable_status(int status) {
   return status == 502 || status == 503 || status == 504;
 }
 
+// The target, deadlines and response sinks of one transfer on `h`.
+void set_transfer(CURL* h, const std::string& url, std::chrono::milliseconds budget,
+                  std::chrono::milliseconds connect_timeout, Response& res) {
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(std::max<std::int64_t>(1, budget.count())));
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::min(budget, connect_timeout).count() + 1));
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, append_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &res.body);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, append_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &res.headers);
+}
+
+// The method and, for a body or a method that carries one, the body.
+// `method` must outlive the transfer.
+void set_method(CURL* h, const std::string& method, std::string_view body) {
+  if (method == "HEAD") {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  } else if (method != "GET") {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+  }
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, std::string(body).c_str());
+    if (method != "POST") {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+    }
+  }
+}
+
+// The request headers: no "Expect: 100-continue", a JSON Content-Type for a
+// body unless the caller set one, the request id, then the caller's headers.
+// The caller frees the list with curl_slist_free_all.
+curl_slist* request_headers(std::string_view body, const CallOptions& options) {
+  curl_slist* headers = curl_slist_append(nullptr, "Expect:");
+  if (!body.empty() && !options.headers.has("Content-Type")) {
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+  }
+  if (!options.request_id.empty()) {
+    headers = curl_slist_append(headers, ("X-Request-Id: " + options.request_id).c_str());
+  }
+  std::string line;
+  for (const auto& [k, v] : options.headers.fields()) {
+    line.assign(k).append(": ").append(v);
+    headers = curl_slist_append(headers, line.c_str());
+  }
+  return headers;
+}
+
+ClientErrc error_code(CURLcode rc) {
+  if (rc == CURLE_OPERATION_TIMEDOUT) {
+    return ClientErrc::timeout;
+  }
+  if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) {
+    return ClientErrc::connect_failed;
+  }
+  return ClientErrc::transport;
+}
+
 }  // namespace
 
 // Idle easy handles; each keeps its connection alive between calls.
@@ -179,50 +241,15 @@ ClientResult Client::attempt(std::string_view method, const std::string& url, st
 
   Response res;
   const std::string method_str(method);
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(std::max<std::int64_t>(1, budget.count())));
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(std::min(budget, options_.connect_timeout).count() + 1));
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, append_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &res.body);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, append_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &res.headers);
-  if (method == "HEAD") {
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-  } else if (method != "GET") {
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method_str.c_str());
-  }
-  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-    curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, std::string(body).c_str());
-    if (method != "POST") {
-      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method_str.c_str());
-    }
-  }
-  lease.headers = curl_slist_append(lease.headers, "Expect:");
-  if (!body.empty() && !options.headers.has("Content-Type")) {
-    lease.headers = curl_slist_append(lease.headers, "Content-Type: application/json");
-  }
-  if (!options.request_id.empty()) {
-    lease.headers =
-        curl_slist_append(lease.headers, ("X-Request-Id: " + options.request_id).c_str());
-  }
-  for (const auto& [k, v] : options.headers.fields()) {
-    lease.headers = curl_slist_append(lease.headers, (k + ": " + v).c_str());
-  }
+  set_transfer(h, url, budget, options_.connect_timeout, res);
+  set_method(h, method_str, body);
+  lease.headers = request_headers(body, options);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, lease.headers);
 
   const CURLcode rc = curl_easy_perform(h);
   if (rc != CURLE_OK) {
     lease.keep = false;  // the connection is in an unknown state
-    const ClientErrc code = rc == CURLE_OPERATION_TIMEDOUT ? ClientErrc::timeout
-                            : rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST
-                                ? ClientErrc::connect_failed
-                                : ClientErrc::transport;
-    return ClientError{code, std::string(curl_easy_strerror(rc)) + " (" + url + ")"};
+    return ClientError{error_code(rc), std::string(curl_easy_strerror(rc)) + " (" + url + ")"};
   }
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

@@ -101,7 +101,7 @@ Parsed<boost::json::object> parse_object(std::string_view body) {
   return std::move(v.as_object());
 }
 
-Fields::Fields(const boost::json::object& o, std::set<std::string_view> allowed) : o_(o) {
+Fields::Fields(const boost::json::object& o, const std::set<std::string_view>& allowed) : o_(o) {
   for (const auto& [k, v] : o) {
     if (!allowed.contains(std::string_view(k))) {
       add_error(std::string(k), "Unknown field");

@@ -50,7 +50,7 @@ Parsed<boost::json::object> parse_object(std::string_view body);
 class Fields {
  public:
   // `allowed` lists every field the object may have; others are errors.
-  Fields(const boost::json::object& o, std::set<std::string_view> allowed);
+  Fields(const boost::json::object& o, const std::set<std::string_view>& allowed);
 
   bool has(std::string_view name) const { return o_.contains(name); }
 

@@ -55,10 +55,10 @@ std::string request_id_from(std::string_view candidate) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char hex[] = "0123456789abcdef";
   std::string id(32, '0');
-  for (int half = 0; half < 2; ++half) {
+  for (std::size_t half = 0; half < 2; ++half) {
     auto bits = rng();
-    for (int i = 0; i < 16; ++i) {
-      id[static_cast<std::size_t>(half * 16 + i)] = hex[bits & 0xF];
+    for (std::size_t i = 0; i < 16; ++i) {
+      id[half * 16 + i] = hex[bits & 0xF];
       bits >>= 4;
     }
   }

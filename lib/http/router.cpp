@@ -63,6 +63,60 @@ bool same_shape(const Route& a, const Route& b) {
   return true;
 }
 
+// The most specific template among `routes` matching the path, or null.
+const Route* best_template(const std::vector<Route>& routes,
+                           const std::vector<std::string_view>& parts) {
+  const Route* best = nullptr;
+  std::uint64_t best_score = 0;
+  for (const auto& r : routes) {
+    if (segments_match(r, parts)) {
+      const auto s = specificity(r);
+      if (best == nullptr || s > best_score) {
+        best = &r;
+        best_score = s;
+      }
+    }
+  }
+  return best;
+}
+
+// The route of the longest prefix that is `encoded_path` or a parent of it,
+// or null; of equal prefixes the last registered wins.
+const Route* longest_prefix(const std::vector<std::pair<std::string, Route>>& prefixes,
+                            std::string_view encoded_path) {
+  const Route* best = nullptr;
+  std::size_t best_len = 0;
+  for (const auto& [prefix, route] : prefixes) {
+    const bool hit = encoded_path == prefix || (encoded_path.size() > prefix.size() &&
+                                                encoded_path.substr(0, prefix.size()) == prefix &&
+                                                encoded_path[prefix.size()] == '/');
+    if (hit && prefix.size() >= best_len) {
+      best = &route;
+      best_len = prefix.size();
+    }
+  }
+  return best;
+}
+
+// Appends the percent-decoded values of `r`'s parameter segments in `parts`
+// to `params`. False when one is not valid percent-encoding or valid text.
+bool decode_params(const Route& r, const std::vector<std::string_view>& parts,
+                   std::vector<std::pair<std::string, std::string>>& params) {
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto& [name, is_param] = r.segments[i];
+    if (!is_param) {
+      continue;
+    }
+    auto decoded = boost::urls::make_pct_string_view(parts[i]);
+    std::string value = decoded ? decoded->decode() : std::string();
+    if (!decoded || !valid_text(value)) {
+      return false;
+    }
+    params.emplace_back(name, std::move(value));
+  }
+  return true;
+}
+
 }  // namespace
 
 void Router::add(std::string_view method, std::string_view path_template, Handler handler,
@@ -99,39 +153,17 @@ void Router::add_prefix(std::string_view prefix, Handler handler, RouteOptions o
 
 Router::Match Router::match(std::string_view method, std::string_view encoded_path) const {
   const auto parts = split_path(encoded_path);
-  const std::string_view wanted = method == "HEAD" ? std::string_view("GET") : method;
-
-  const Route* best_path = nullptr;  // most specific template matching the path
-  std::uint64_t best_score = 0;
-  for (const auto& r : routes_) {
-    if (segments_match(r, parts)) {
-      const auto s = specificity(r);
-      if (best_path == nullptr || s > best_score) {
-        best_path = &r;
-        best_score = s;
-      }
-    }
-  }
+  const Route* best_path = best_template(routes_, parts);
   Match m;
   if (best_path == nullptr) {
-    const Route* best_prefix = nullptr;
-    std::size_t best_len = 0;
-    for (const auto& [prefix, route] : prefixes_) {
-      const bool hit = encoded_path == prefix || (encoded_path.size() > prefix.size() &&
-                                                  encoded_path.substr(0, prefix.size()) == prefix &&
-                                                  encoded_path[prefix.size()] == '/');
-      if (hit && prefix.size() >= best_len) {
-        best_prefix = &route;
-        best_len = prefix.size();
-      }
-    }
-    if (best_prefix != nullptr) {
-      m.route = best_prefix;
+    if (const Route* prefix = longest_prefix(prefixes_, encoded_path); prefix != nullptr) {
+      m.route = prefix;
       m.status = 200;
     }
     return m;
   }
   // All routes sharing the winning template form the resource.
+  const std::string_view wanted = method == "HEAD" ? std::string_view("GET") : method;
   for (const auto& r : routes_) {
     if (!same_shape(r, *best_path)) {
       continue;
@@ -153,18 +185,8 @@ Router::Match Router::match(std::string_view method, std::string_view encoded_pa
   }
   m.status = 200;
   m.allow.clear();
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    const auto& [name, is_param] = m.route->segments[i];
-    if (!is_param) {
-      continue;
-    }
-    auto decoded = boost::urls::make_pct_string_view(parts[i]);
-    std::string value = decoded ? decoded->decode() : std::string();
-    if (!decoded || !valid_text(value)) {
-      m = Match{};  // undecodable parameter: no such resource
-      return m;
-    }
-    m.params.emplace_back(name, std::move(value));
+  if (!decode_params(*m.route, parts, m.params)) {
+    return Match{};  // undecodable parameter: no such resource
   }
   return m;
 }
