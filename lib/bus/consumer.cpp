@@ -12,7 +12,7 @@ namespace {
 using namespace std::chrono_literals;
 using detail::AmqpConnection;
 
-constexpr auto kPoll = 200ms;  // how often the consume loop looks at stopping_
+constexpr auto kPoll = 200ms;  // how often the consume loop looks for a stop
 constexpr std::size_t kMaxErrorText = 1000;
 
 std::string body_of(const amqp_envelope_t& env) {
@@ -110,7 +110,7 @@ RabbitConsumer::RabbitConsumer(ConsumerOptions options, Handler handler, Metrics
   if (!handler_) {
     throw std::invalid_argument("RabbitConsumer: no handler");
   }
-  thread_ = std::thread([this] { run(); });
+  worker_.emplace("amqp:" + options_.queue, [this](core::Worker& w) { run(w); });
 }
 
 RabbitConsumer::~RabbitConsumer() {
@@ -118,21 +118,16 @@ RabbitConsumer::~RabbitConsumer() {
 }
 
 void RabbitConsumer::stop() noexcept {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) {
-    thread_.join();
+  if (worker_) {
+    worker_->stop();
   }
 }
 
-void RabbitConsumer::run() {
+void RabbitConsumer::run(core::Worker& worker) {
   auto wait = options_.reconnect_min;
-  while (!stopping_) {
+  while (worker.running()) {
     try {
-      session();
+      session(worker);
     } catch (const std::exception& e) {
       obs::warn("RabbitMQ consumer disconnected; reconnecting",
                 {{"queue", options_.queue},
@@ -143,13 +138,12 @@ void RabbitConsumer::run() {
       }
     }
     connected_ = false;
-    std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, wait, [&] { return stopping_.load(); });
+    worker.sleep_for(wait);
     wait = std::min(wait * 2, options_.reconnect_max);
   }
 }
 
-void RabbitConsumer::session() {
+void RabbitConsumer::session(const core::Worker& worker) {
   const auto url = detail::parse_amqp_url(options_.url, options_.ca_file);
   Session s(options_, url);
   const std::string& q = options_.queue;
@@ -159,7 +153,7 @@ void RabbitConsumer::session() {
   connected_ = true;
   obs::info("RabbitMQ consumer subscribed", {{"queue", q}, {"broker", url.redacted}});
 
-  while (!stopping_) {
+  while (worker.running()) {
     amqp_maybe_release_buffers(s.conn.get());
     amqp_envelope_t env{};
     timeval tv = poll_timeval();

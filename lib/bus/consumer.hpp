@@ -2,16 +2,15 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "bus/handler.hpp"
 #include "bus/metrics.hpp"
 #include "bus/publisher.hpp"
+#include "core/worker.hpp"
 
 namespace emporium::bus {
 
@@ -85,8 +84,8 @@ class RabbitConsumer {
 
  private:
   struct Session;
-  void run();
-  void session();
+  void run(core::Worker& worker);
+  void session(const core::Worker& worker);
 
   ConsumerOptions options_;
   Handler handler_;
@@ -94,10 +93,8 @@ class RabbitConsumer {
   obs::Counter& failed_;
   obs::Counter& dead_lettered_;
   std::atomic<bool> connected_{false};
-  std::atomic<bool> stopping_{false};
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::thread thread_;
+  // Last, started once the options are validated.
+  std::optional<core::Worker> worker_;
 };
 
 }  // namespace emporium::bus

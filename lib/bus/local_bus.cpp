@@ -1,16 +1,22 @@
 #include <deque>
 #include <map>
+#include <optional>
 #include <stdexcept>
-#include <thread>
 
 #include "bus/publisher.hpp"
 #include "core/error.hpp"
+#include "core/worker.hpp"
 #include "obs/log.hpp"
 
 namespace emporium::bus {
 
 namespace {
+using namespace std::chrono_literals;
+
 constexpr std::size_t kDeadLettersKept = 1000;
+// How long an idle worker waits before it looks again (publish() and stop()
+// end the wait early).
+constexpr auto kIdleWait = 1h;
 using Clock = std::chrono::steady_clock;
 
 struct Pending {
@@ -28,11 +34,10 @@ struct LocalBus::Queue {
   std::multimap<Clock::time_point, Pending> delayed;  // awaiting a retry
   std::deque<DeadLetter> dead;
   bool busy = false;  // a handler runs
-  std::condition_variable wake;
-  std::thread worker;
   obs::Counter* consumed = nullptr;
   obs::Counter* failed = nullptr;
   obs::Counter* dead_lettered = nullptr;
+  std::optional<core::Worker> worker;  // last: stopped before the rest goes
 
   std::size_t waiting() const noexcept { return ready.size() + delayed.size(); }
   bool matches(std::string_view type) const noexcept {
@@ -89,7 +94,7 @@ void LocalBus::subscribe(std::string queue, std::vector<std::string> patterns, H
   }
   auto& ref = *q;
   queues_.push_back(std::move(q));
-  ref.worker = std::thread([this, &ref] { work(ref); });
+  ref.worker.emplace("bus:" + ref.name, [this, &ref](core::Worker& w) { work(ref, w); });
 }
 
 void LocalBus::publish(const Event& event) {
@@ -109,11 +114,11 @@ void LocalBus::publish(const Event& event) {
   }
   for (auto* q : targets) {
     q->ready.push_back({event, 0});
-    q->wake.notify_one();
+    q->worker->wake();
   }
 }
 
-void LocalBus::work(Queue& q) {
+void LocalBus::work(Queue& q, core::Worker& worker) {
   std::unique_lock lock(mutex_);
   while (true) {
     // Retries that are due join the back of the queue, as RabbitMQ's
@@ -127,11 +132,15 @@ void LocalBus::work(Queue& q) {
       return;
     }
     if (q.ready.empty()) {
-      if (q.delayed.empty()) {
-        q.wake.wait(lock);
-      } else {
-        q.wake.wait_until(lock, q.delayed.begin()->first);
-      }
+      // publish() wakes the worker after adding an event under the lock; a
+      // wake() between unlock() and wait_for() ends the wait at once.
+      const auto pause =
+          q.delayed.empty()
+              ? std::chrono::milliseconds(kIdleWait)
+              : std::chrono::ceil<std::chrono::milliseconds>(q.delayed.begin()->first - now);
+      lock.unlock();
+      worker.wait_for(pause);
+      lock.lock();
       continue;
     }
     Pending p = std::move(q.ready.front());
@@ -203,13 +212,10 @@ void LocalBus::stop() noexcept {
         obs::warn("local bus stopped with events queued",
                   {{"queue", q->name}, {"events", static_cast<std::int64_t>(q->waiting())}});
       }
-      q->wake.notify_all();
     }
   }
   for (auto& q : queues_) {
-    if (q->worker.joinable()) {
-      q->worker.join();
-    }
+    q->worker->stop();
   }
   idle_.notify_all();
 }

@@ -76,6 +76,11 @@ std::int64_t next_created_at() noexcept {
   }
 }
 
+OutboxRelayOptions normalised(OutboxRelayOptions options) {
+  options.batch_size = std::max<std::size_t>(options.batch_size, 1);
+  return options;
+}
+
 std::string truncated(std::string s) {
   if (s.size() > kMaxErrorText) {
     s.resize(kMaxErrorText);
@@ -100,57 +105,43 @@ OutboxRelay::OutboxRelay(db::Database& db, Publisher& publisher, Metrics& metric
     : db_(db),
       publisher_(publisher),
       metrics_(metrics),
-      options_(std::move(options)),
+      options_(normalised(std::move(options))),
       backlog_(metrics.outbox_backlog.with({options_.name})),
-      oldest_age_(metrics.outbox_oldest_age.with({options_.name})) {
-  options_.batch_size = std::max<std::size_t>(options_.batch_size, 1);
-  thread_ = std::thread([this] { run(); });
-}
+      oldest_age_(metrics.outbox_oldest_age.with({options_.name})),
+      worker_("outbox:" + options_.name, [this](core::Worker& w) { run(w); }) {}
 
 OutboxRelay::~OutboxRelay() {
   stop();
 }
 
 void OutboxRelay::notify() noexcept {
-  {
-    std::lock_guard lock(mutex_);
-    notified_ = true;
-  }
-  wake_.notify_all();
+  worker_.wake();
 }
 
 void OutboxRelay::stop() noexcept {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) {
-    thread_.join();
-  }
+  worker_.stop();
 }
 
-void OutboxRelay::run() {
+void OutboxRelay::run(core::Worker& worker) {
   auto backoff = options_.initial_backoff;
-  while (!stopping_) {
+  while (worker.running()) {
     const auto round = run_once();
-    std::unique_lock lock(mutex_);
     if (round.failed) {
       obs::warn("outbox relay round failed; backing off",
                 {{"outbox", options_.name},
                  {"error", round.error},
                  {"retry_in_ms", static_cast<std::int64_t>(backoff.count())}});
-      wake_.wait_for(lock, backoff, [&] { return stopping_.load(); });
+      worker.sleep_for(backoff);
       backoff = std::min(backoff * 2, options_.max_backoff);
-      notified_ = false;
+      // A notify() during the backoff is ignored: consume it.
+      worker.wait_for(std::chrono::milliseconds::zero());
       continue;
     }
     backoff = options_.initial_backoff;
     if (round.published >= options_.batch_size) {
       continue;  // probably more waiting
     }
-    wake_.wait_for(lock, options_.interval, [&] { return stopping_.load() || notified_; });
-    notified_ = false;
+    worker.wait_for(options_.interval);
   }
 }
 
@@ -180,7 +171,7 @@ OutboxRelay::Round OutboxRelay::run_once() {
 
   std::size_t done = 0;  // rows published or parked
   for (const auto& event : batch) {
-    if (stopping_) {
+    if (!worker_.running()) {
       break;
     }
     try {

@@ -1,17 +1,15 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "bus/event.hpp"
 #include "bus/metrics.hpp"
 #include "bus/publisher.hpp"
+#include "core/worker.hpp"
 #include "db/db.hpp"
 #include "db/migrate.hpp"
 
@@ -120,7 +118,7 @@ class OutboxRelay {
   Round run_once();
 
  private:
-  void run();
+  void run(core::Worker& worker);
   void update_gauges(db::Connection& c);
   void release_claims(const std::string& claimer) noexcept;
   bool cleanup_due();
@@ -133,11 +131,8 @@ class OutboxRelay {
   obs::Gauge& backlog_;
   obs::Gauge& oldest_age_;
   std::chrono::steady_clock::time_point next_cleanup_{};
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool notified_ = false;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  std::mutex mutex_;     // guards next_cleanup_
+  core::Worker worker_;  // last: starts once everything above exists
 };
 
 }  // namespace emporium::bus

@@ -13,6 +13,10 @@
 #include "bus/handler.hpp"
 #include "bus/metrics.hpp"
 
+namespace emporium::core {
+class Worker;
+}  // namespace emporium::core
+
 namespace emporium::bus {
 
 // Where an OutboxRelay sends events: RabbitMQ in the split shape, the
@@ -132,7 +136,7 @@ class LocalBus final : public Publisher {
 
  private:
   struct Queue;
-  void work(Queue& q);
+  void work(Queue& q, core::Worker& worker);
 
   Metrics& metrics_;
   const std::size_t max_queued_;

@@ -342,7 +342,18 @@ void Server::run(bool handle_signals) {
   asio::co_spawn(i.control, i.accept_loop(), asio::detached);
   i.control.run();
 
-  // Drained (or out of time): stop handlers first, then the I/O threads.
+  // Drained (or out of time). The accept loop's last async_accept, which
+  // refers to a worker's io_context, and the signal wait may still be queued
+  // on the control context, stopped before they ran: cancel them and let
+  // them finish now, while the workers exist, so that nothing on the control
+  // context outlives them.
+  beast::error_code ec;
+  signals.cancel(ec);
+  i.acceptor->close(ec);
+  i.control.restart();
+  i.control.run();
+
+  // Then stop handlers first, then the I/O threads.
   i.pool->stop();
   i.pool->join();
   for (auto& w : i.workers) {

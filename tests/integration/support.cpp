@@ -30,6 +30,9 @@ namespace emporium::test {
 
 using clock = std::chrono::steady_clock;
 
+// How long terminate() waits after SIGTERM before it sends SIGKILL.
+constexpr auto kTerminateGrace = std::chrono::seconds(10);
+
 Process::Process(std::vector<std::string> args, std::map<std::string, std::string> env) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
@@ -85,9 +88,8 @@ Process::Process(std::vector<std::string> args, std::map<std::string, std::strin
 }
 
 Process::~Process() {
-  if (!exited_ && pid_ > 0) {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status_, 0);
+  if (pid_ > 0) {
+    terminate();
   }
   if (reader_.joinable()) {
     reader_.join();
@@ -102,6 +104,22 @@ bool Process::reap() {
     exited_ = true;
   }
   return exited_;
+}
+
+void Process::terminate() {
+  if (reap()) {
+    return;
+  }
+  kill(pid_, SIGTERM);
+  const auto deadline = clock::now() + kTerminateGrace;
+  while (!reap() && clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!exited_) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status_, 0);
+    exited_ = true;
+  }
 }
 
 std::optional<std::string> Process::wait_for_line(const std::string& needle,
@@ -151,9 +169,7 @@ int Process::wait_exit(std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (!exited_) {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status_, 0);
-    exited_ = true;
+    terminate();
     return -1;
   }
   if (reader_.joinable()) {

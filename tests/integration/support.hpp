@@ -20,7 +20,9 @@ namespace emporium::test {
 
 // The emporium binary started as a child process on 127.0.0.1, port 0.
 // Its stdout (JSON log lines) is captured; the port is read from the
-// "listening" line. The destructor kills it if it is still running.
+// "listening" line. The destructor stops it if it is still running: SIGTERM,
+// then SIGKILL if it has not exited 10 s later (a graceful exit writes the
+// coverage counters and sanitizer reports).
 class Process {
  public:
   // Starts `EMPORIUM_BINARY args...` with `env` added to a clean environment
@@ -38,13 +40,17 @@ class Process {
   std::uint16_t wait_listening(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   void signal(int signo);
-  // Waits for exit; returns the exit code, or -1 on timeout (process killed).
+  // Waits for exit; returns the exit code, or -1 on timeout (process then
+  // stopped as by the destructor).
   int wait_exit(std::chrono::milliseconds timeout);
   // Everything printed to stdout and stderr so far.
   const std::string& output();
 
  private:
   bool reap();
+  // Unless it has exited: SIGTERM, up to 10 s for the exit, then SIGKILL.
+  // Reaps the process.
+  void terminate();
   pid_t pid_ = -1;
   int out_fd_ = -1;
   std::mutex mutex_;
