@@ -4,8 +4,11 @@ namespace emporium {
 
 using config::Kind;
 
-const std::vector<config::KeyDef>& settings_schema() {
-  static const std::vector<config::KeyDef> schema = {
+namespace {
+
+// The HTTP server: address, threads, limits, timeouts, CORS.
+std::vector<config::KeyDef> server_keys() {
+  return {
       {"listen", Kind::address, "0.0.0.0:8080",
        "Address to serve HTTP on (HOST:PORT; port 0 picks one)"},
       {"data_dir", Kind::string, "./data", "Directory for the embedded SQLite databases"},
@@ -33,6 +36,12 @@ const std::vector<config::KeyDef>& settings_schema() {
       {"drain_timeout", Kind::duration, "20s", "On SIGTERM, time in-flight requests get to finish"},
       {"cors_origins", Kind::string, "",
        "Comma-separated origins allowed by CORS, or *; empty turns CORS off"},
+  };
+}
+
+// Storage, cache, event bus and the services this process runs.
+std::vector<config::KeyDef> backend_keys() {
+  return {
       {"database_url", Kind::string, "",
        "postgres://user:pass@host:port/db for PostgreSQL (one schema per service); empty: SQLite "
        "files under data_dir"},
@@ -51,6 +60,12 @@ const std::vector<config::KeyDef>& settings_schema() {
       {"services", Kind::string, "all",
        "Services this process runs: all, or a list of product, user, cart, order, notification, "
        "gateway"},
+  };
+}
+
+// Mode, tokens, sessions and the first admin account.
+std::vector<config::KeyDef> account_keys() {
+  return {
       {"mode",
        Kind::string,
        "development",
@@ -72,6 +87,12 @@ const std::vector<config::KeyDef>& settings_schema() {
        "Its password; empty in development: generated and printed once"},
       {"demo_catalog", Kind::boolean, "true",
        "Load the demo catalog into an empty product database"},
+  };
+}
+
+// The other services (split shape), email, upstream calls and background work.
+std::vector<config::KeyDef> peer_keys() {
+  return {
       {"product_url", Kind::string, "http://127.0.0.1:3001",
        "Product service base URL (split shape)"},
       {"user_url", Kind::string, "http://127.0.0.1:3002", "User service base URL (split shape)"},
@@ -89,6 +110,18 @@ const std::vector<config::KeyDef>& settings_schema() {
       {"task_interval", Kind::duration, "1s",
        "How often the order service retries pending follow-up work"},
   };
+}
+
+}  // namespace
+
+const std::vector<config::KeyDef>& settings_schema() {
+  static const std::vector<config::KeyDef> schema = [] {
+    std::vector<config::KeyDef> all;
+    for (const auto& part : {server_keys(), backend_keys(), account_keys(), peer_keys()}) {
+      all.insert(all.end(), part.begin(), part.end());
+    }
+    return all;
+  }();
   return schema;
 }
 

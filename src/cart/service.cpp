@@ -45,12 +45,11 @@ class CartService final : public Service {
                                                [&h](Request& q, const std::string& u, AddItem in) {
                                                  return h.add(q, u, std::move(in));
                                                })));
-    r.add_public("PUT", "/api/cart/{userId}/items/{productId}",
-                 cart_owner(t, http::with_body<SetQuantity>(
-                                   read_set_quantity,
-                                   [&h](Request& q, const std::string& u, SetQuantity in) {
-                                     return h.set(q, u, std::move(in));
-                                   })));
+    r.add_public(
+        "PUT", "/api/cart/{userId}/items/{productId}",
+        cart_owner(t, http::with_body<SetQuantity>(
+                          read_set_quantity, [&h](Request& q, const std::string& u,
+                                                  SetQuantity in) { return h.set(q, u, in); })));
     r.add_public("DELETE", "/api/cart/{userId}/items/{productId}",
                  cart_owner(t, [&h](Request& q, const std::string& u) { return h.remove(q, u); }));
     r.add_public("DELETE", "/api/cart/{userId}",

@@ -95,11 +95,10 @@ std::string ProductCache::collection(const std::string& name,
   if (!enabled()) {
     return load();
   }
+  // Not ready, or no generation to read under: the load bypasses the cache.
+  const auto gen = ready() ? generation() : std::nullopt;
   std::optional<std::string> body;
-  if (!ready()) {
-    failures_.inc();
-    body = bypass(prefix_ + "c:?:" + name, as_optional);
-  } else if (auto gen = generation(); !gen) {
+  if (!gen) {
     failures_.inc();
     body = bypass(prefix_ + "c:?:" + name, as_optional);
   } else {
@@ -184,6 +183,7 @@ void ProductCache::invalidate(const std::vector<std::string>& ids) {
   }
   fence_.advance();
   std::vector<std::string> keys;
+  keys.reserve(ids.size());
   for (const auto& id : ids) {
     keys.push_back(prefix_ + "id:" + id);
   }

@@ -115,7 +115,7 @@ Response Handlers::get(const Request& req) {
   return Response::json(200, std::move(*body));
 }
 
-Response Handlers::create(const Request&, ProductInput in) {
+Response Handlers::create(const Request&, const ProductInput& in) {
   Product p;
   p.id = core::new_id();
   apply(in, p);
@@ -127,7 +127,7 @@ Response Handlers::create(const Request&, ProductInput in) {
   return res;
 }
 
-Response Handlers::update(const Request& req, ProductInput in) {
+Response Handlers::update(const Request& req, const ProductInput& in) {
   auto p = store_.get(std::string(req.param("id")));
   if (!p) {
     return not_found();
@@ -154,7 +154,7 @@ Response Handlers::remove(const Request& req) {
   return http::json_response(200, json::object{{"message", "Product deleted"}});
 }
 
-Response Handlers::lookup(const Request&, LookupInput in) {
+Response Handlers::lookup(const Request&, const LookupInput& in) {
   json::array out;
   for (const auto& p : store_.get_many(in.ids)) {
     out.push_back(json::object{{"id", p.id},

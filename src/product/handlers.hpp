@@ -29,15 +29,15 @@ class Handlers {
   // GET /api/products/{id}; 404 when there is no such product.
   http::Response get(const http::Request& req);
   // POST /api/products: 201 with the product and its Location.
-  http::Response create(const http::Request& req, ProductInput in);
+  http::Response create(const http::Request& req, const ProductInput& in);
   // PUT and PATCH /api/products/{id} (their readers differ): 200 with the
   // product as stored; 404 when there is no such product.
-  http::Response update(const http::Request& req, ProductInput in);
+  http::Response update(const http::Request& req, const ProductInput& in);
   // DELETE /api/products/{id}; 404 when there is no such product.
   http::Response remove(const http::Request& req);
 
   // POST /internal/products/lookup: the products that exist among the ids.
-  http::Response lookup(const http::Request& req, LookupInput in);
+  http::Response lookup(const http::Request& req, const LookupInput& in);
   // POST /internal/stock/reservations: 200 with the lines taken, or 409
   // naming the first line that could not be covered (nothing taken).
   http::Response reserve(const http::Request& req, ReservationInput in);

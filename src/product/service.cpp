@@ -25,28 +25,28 @@ void add_routes(Routes& r, const auth::Tokens& tokens, Handlers& h) {
   r.add_public("POST", "/api/products",
                admin_only(tokens, http::with_body<ProductInput>(
                                       read_new_product,
-                                      [&h](Request& req, const Identity&, ProductInput in) {
-                                        return h.create(req, std::move(in));
+                                      [&h](Request& req, const Identity&, const ProductInput& in) {
+                                        return h.create(req, in);
                                       })));
   r.add_public("PUT", "/api/products/{id}",
                admin_only(tokens, http::with_body<ProductInput>(
                                       read_product_replacement,
-                                      [&h](Request& req, const Identity&, ProductInput in) {
-                                        return h.update(req, std::move(in));
+                                      [&h](Request& req, const Identity&, const ProductInput& in) {
+                                        return h.update(req, in);
                                       })));
   r.add_public("PATCH", "/api/products/{id}",
                admin_only(tokens, http::with_body<ProductInput>(
                                       read_product_patch,
-                                      [&h](Request& req, const Identity&, ProductInput in) {
-                                        return h.update(req, std::move(in));
+                                      [&h](Request& req, const Identity&, const ProductInput& in) {
+                                        return h.update(req, in);
                                       })));
   r.add_public("DELETE", "/api/products/{id}",
                admin_only(tokens, [&h](Request& req, const Identity&) { return h.remove(req); }));
 
   r.add_internal("POST", "/internal/products/lookup",
                  service_only(tokens, http::with_body<LookupInput>(
-                                          read_lookup, [&h](Request& req, LookupInput in) {
-                                            return h.lookup(req, std::move(in));
+                                          read_lookup, [&h](Request& req, const LookupInput& in) {
+                                            return h.lookup(req, in);
                                           })));
   r.add_internal(
       "POST", "/internal/stock/reservations",

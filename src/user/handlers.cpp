@@ -80,7 +80,7 @@ Response Handlers::register_user(Request& req, RegisterInput in) {
   return res;
 }
 
-Response Handlers::login(Request& req, LoginInput in) {
+Response Handlers::login(Request& req, const LoginInput& in) {
   auto u = store_.by_email(in.email);
   // An unknown email is checked against a stand-in hash so both cases take as long.
   auto ok = passwords_.verify(u ? std::optional<std::string_view>(u->password_hash) : std::nullopt,
@@ -96,7 +96,7 @@ Response Handlers::login(Request& req, LoginInput in) {
   return issue_session(*u, refresh_token);
 }
 
-Response Handlers::refresh(Request& req, RefreshInput in) {
+Response Handlers::refresh(Request& req, const RefreshInput& in) {
   const auto next = core::new_token();
   const auto rotation =
       store_.rotate_refresh(core::sha256_hex(in.token), core::sha256_hex(next), refresh_expiry());

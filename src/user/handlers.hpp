@@ -35,11 +35,11 @@ class Handlers {
   http::Response register_user(http::Request& req, RegisterInput in);
   // POST /api/users/login: 200 a session (tokens, user, session cookie);
   // 401 bad_credentials.
-  http::Response login(http::Request& req, LoginInput in);
+  http::Response login(http::Request& req, const LoginInput& in);
   // POST /api/users/refresh: a new session with the next token of the
   // family; 401 refresh_unknown / refresh_expired / refresh_reused (which
   // revokes the family).
-  http::Response refresh(http::Request& req, RefreshInput in);
+  http::Response refresh(http::Request& req, const RefreshInput& in);
   // POST /api/users/logout: revokes the token's family when given, clears
   // the session cookie; always 200.
   http::Response logout(http::Request& req, LogoutInput in);

@@ -51,12 +51,12 @@ class UserService final : public Service {
                    return h.register_user(req, std::move(in));
                  }));
     r.add_public("POST", "/api/users/login",
-                 with_body<LoginInput>(read_login, [&h](Request& req, LoginInput in) {
-                   return h.login(req, std::move(in));
+                 with_body<LoginInput>(read_login, [&h](Request& req, const LoginInput& in) {
+                   return h.login(req, in);
                  }));
     r.add_public("POST", "/api/users/refresh",
-                 with_body<RefreshInput>(read_refresh, [&h](Request& req, RefreshInput in) {
-                   return h.refresh(req, std::move(in));
+                 with_body<RefreshInput>(read_refresh, [&h](Request& req, const RefreshInput& in) {
+                   return h.refresh(req, in);
                  }));
     r.add_public("POST", "/api/users/logout",
                  optional_body<LogoutInput>(read_logout, [&h](Request& req, LogoutInput in) {
