@@ -14,17 +14,17 @@ namespace emporium::http {
 
 struct ServerOptions {
   std::string host = "0.0.0.0";
-  std::uint16_t port = 8080;                        // 0 picks a free port
-  unsigned io_threads = 0;                          // 0: one per core
-  unsigned blocking_threads = 16;                   // pool for RouteOptions::blocking handlers
-  std::size_t max_connections = 10000;              // further connections are closed at once
-  std::size_t max_header_bytes = 16 * 1024;         // larger: 431
-  std::size_t max_body_bytes = 1024 * 1024;         // larger: 413
-  std::chrono::milliseconds read_timeout{10'000};   // whole request, first byte to last
-  std::chrono::milliseconds idle_timeout{60'000};   // keep-alive wait for the next request
-  std::chrono::milliseconds write_timeout{10'000};  // whole response
-  std::chrono::milliseconds shutdown_delay{0};      // readiness 503 before listeners close
-  std::chrono::milliseconds drain_timeout{20'000};  // in-flight requests get this long
+  std::uint16_t port = 8080;            // 0 picks a free port
+  unsigned io_threads = 0;              // 0: one per core
+  unsigned blocking_threads = 16;       // pool for RouteOptions::blocking handlers
+  std::size_t max_connections = 10000;  // further connections are closed at once
+  std::size_t max_header_bytes = std::size_t{16} * 1024;  // larger: 431
+  std::size_t max_body_bytes = std::size_t{1024} * 1024;  // larger: 413
+  std::chrono::milliseconds read_timeout{10'000};         // whole request, first byte to last
+  std::chrono::milliseconds idle_timeout{60'000};         // keep-alive wait for the next request
+  std::chrono::milliseconds write_timeout{10'000};        // whole response
+  std::chrono::milliseconds shutdown_delay{0};            // readiness 503 before listeners close
+  std::chrono::milliseconds drain_timeout{20'000};        // in-flight requests get this long
 };
 
 // An HTTP/1.1 server on Boost.Beast with C++20 coroutines: one acceptor, one
