@@ -44,6 +44,58 @@ void declare_topology(AmqpConnection& conn, const ConsumerOptions& options) {
   }
 }
 
+// Frees a consumed envelope's memory when the delivery is done with.
+struct EnvelopeRelease {
+  amqp_envelope_t& env;
+  ~EnvelopeRelease() { amqp_destroy_envelope(&env); }
+};
+
+// A method frame other than basic.deliver is waiting: reads it. Throws
+// (AmqpConnection::fail) when the broker closed the channel or the
+// connection or cancelled the subscription, or the read failed.
+void read_pending_frame(AmqpConnection& conn) {
+  amqp_frame_t frame{};
+  timeval tv = poll_timeval();
+  const int rc = amqp_simple_wait_frame_noblock(conn.get(), &frame, &tv);
+  if (rc == AMQP_STATUS_TIMEOUT) {
+    return;
+  }
+  if (rc != AMQP_STATUS_OK) {
+    conn.fail(std::string("reading a frame: ") + amqp_error_string2(rc));
+  }
+  if (frame.frame_type == AMQP_FRAME_METHOD) {
+    switch (frame.payload.method.id) {
+      case AMQP_CHANNEL_CLOSE_METHOD:
+        conn.fail("the broker closed the channel");
+      case AMQP_CONNECTION_CLOSE_METHOD:
+        conn.fail("the broker closed the connection");
+      case AMQP_BASIC_CANCEL_METHOD:
+        conn.fail("the broker cancelled the subscription (queue deleted?)");
+      default:
+        break;
+    }
+  }
+}
+
+// Waits up to kPoll for a delivery. True with `env` filled in (to be
+// destroyed by the caller); false when none came or another frame was read
+// instead. Throws (AmqpConnection::fail) when the connection failed.
+bool next_delivery(AmqpConnection& conn, amqp_envelope_t& env) {
+  timeval tv = poll_timeval();
+  const auto reply = amqp_consume_message(conn.get(), &env, &tv, 0);
+  if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+      reply.library_error == AMQP_STATUS_TIMEOUT) {
+    return false;
+  }
+  if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+      reply.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+    read_pending_frame(conn);
+    return false;
+  }
+  conn.check(reply, "consume");
+  return true;
+}
+
 }  // namespace
 
 void declare_queue(const ConsumerOptions& options) {
@@ -143,121 +195,106 @@ void RabbitConsumer::run(core::Worker& worker) {
   }
 }
 
+// A delivery taken off the queue and not yet settled, and, once the handler
+// did not take it, why.
+struct RabbitConsumer::Delivery {
+  const amqp_envelope_t& env;
+  std::string body;
+  std::int64_t previous_failures = 0;  // its x-attempts header
+  Event event{};                       // decoded from body unless malformed
+  std::string error{};                 // at most kMaxErrorText characters
+  bool malformed = false;              // the body is not a valid envelope
+};
+
 void RabbitConsumer::session(const core::Worker& worker) {
   const auto url = detail::parse_amqp_url(options_.url, options_.ca_file);
   Session s(options_, url);
-  const std::string& q = options_.queue;
-  declare_topology(s.conn, options_);
-  s.conn.qos(options_.prefetch);
-  s.conn.consume(q);
-  connected_ = true;
-  obs::info("RabbitMQ consumer subscribed", {{"queue", q}, {"broker", url.redacted}});
-
+  subscribe(s);
   while (worker.running()) {
     amqp_maybe_release_buffers(s.conn.get());
     amqp_envelope_t env{};
-    timeval tv = poll_timeval();
-    const auto reply = amqp_consume_message(s.conn.get(), &env, &tv, 0);
-    if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
-        reply.library_error == AMQP_STATUS_TIMEOUT) {
+    if (!next_delivery(s.conn, env)) {
       continue;
     }
-    if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
-        reply.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
-      // A method other than basic.deliver is waiting: read it.
-      amqp_frame_t frame{};
-      timeval ftv = poll_timeval();
-      const int rc = amqp_simple_wait_frame_noblock(s.conn.get(), &frame, &ftv);
-      if (rc == AMQP_STATUS_TIMEOUT) {
-        continue;
-      }
-      if (rc != AMQP_STATUS_OK) {
-        s.conn.fail(std::string("reading a frame: ") + amqp_error_string2(rc));
-      }
-      if (frame.frame_type == AMQP_FRAME_METHOD) {
-        switch (frame.payload.method.id) {
-          case AMQP_CHANNEL_CLOSE_METHOD:
-            s.conn.fail("the broker closed the channel");
-          case AMQP_CONNECTION_CLOSE_METHOD:
-            s.conn.fail("the broker closed the connection");
-          case AMQP_BASIC_CANCEL_METHOD:
-            s.conn.fail("the broker cancelled the subscription (queue deleted?)");
-          default:
-            break;
-        }
-      }
-      continue;
-    }
-    s.conn.check(reply, "consume");
+    const EnvelopeRelease release{env};
+    Delivery d{.env = env,
+               .body = body_of(env),
+               .previous_failures = detail::header_int(env.message.properties, "x-attempts", 0)};
+    handle(s, d);
+  }
+}
 
-    struct Guard {
-      amqp_envelope_t& e;
-      ~Guard() { amqp_destroy_envelope(&e); }
-    } guard{env};
+void RabbitConsumer::subscribe(Session& s) {
+  declare_topology(s.conn, options_);
+  s.conn.qos(options_.prefetch);
+  s.conn.consume(options_.queue);
+  connected_ = true;
+  obs::info("RabbitMQ consumer subscribed",
+            {{"queue", options_.queue}, {"broker", s.url.redacted}});
+}
 
-    const auto& props = env.message.properties;
-    const std::string body = body_of(env);
-    const auto previous_failures = detail::header_int(props, "x-attempts", 0);
-    Event event;
-    std::string error;
-    bool malformed = false;
-    try {
-      event = decode(body);
-    } catch (const std::invalid_argument& e) {
-      malformed = true;
-      error = std::string("malformed envelope: ") + e.what();
+void RabbitConsumer::handle(Session& s, Delivery& d) {
+  try {
+    d.event = decode(d.body);
+  } catch (const std::invalid_argument& e) {
+    d.malformed = true;
+    d.error = std::string("malformed envelope: ") + e.what();
+  }
+  if (!d.malformed) {
+    const auto failure = run_handler(handler_, d.event);
+    if (!failure) {
+      s.ack(d.env.delivery_tag);
+      consumed_.inc();
+      return;
     }
-    if (!malformed) {
-      const auto failure = run_handler(handler_, event);
-      if (!failure) {
-        s.ack(env.delivery_tag);
-        consumed_.inc();
-        continue;
-      }
-      error = *failure;
-      failed_.inc();
-    }
-    if (error.size() > kMaxErrorText) {
-      error.resize(kMaxErrorText);
-    }
+    d.error = *failure;
+    failed_.inc();
+  }
+  if (d.error.size() > kMaxErrorText) {
+    d.error.resize(kMaxErrorText);
+  }
+  retry_or_dead_letter(s, d);
+}
 
-    const std::int64_t failures = previous_failures + 1;
-    const bool give_up = malformed || failures >= options_.retry.max_attempts;
-    const std::string target = q + (give_up ? ".dead" : ".retry");
-    const std::string expiration =
-        give_up ? std::string()
-                : std::to_string(options_.retry.backoff(static_cast<int>(failures)).count());
-    const std::string message_id =
-        malformed ? detail::property(props, AMQP_BASIC_MESSAGE_ID_FLAG, props.message_id)
-                  : event.id;
-    detail::Message m{
-        .exchange = "",
-        .routing_key = target,
-        .body = body,
-        .message_id = message_id,
-        .type = event.type,
-        .content_type = "application/json",
-        .expiration = expiration,
-        .headers = {{"x-attempts", failures},
-                    {"x-last-error", error},
-                    {"x-original-routing-key", malformed ? routing_key_of(env) : event.type}}};
-    try {
-      s.republish(m);
-    } catch (...) {
-      // Back to the queue, to be tried again once the broker is reachable.
-      amqp_basic_nack(s.conn.get(), 1, env.delivery_tag, 0, 1);
-      throw;
-    }
-    s.ack(env.delivery_tag);
-    if (give_up) {
-      dead_lettered_.inc();
-      obs::warn("event dead-lettered",
-                {{"queue", q}, {"event_id", message_id}, {"attempts", failures}, {"error", error}});
-    } else {
-      obs::debug(
-          "event handler failed; retrying",
-          {{"queue", q}, {"event_id", message_id}, {"attempts", failures}, {"error", error}});
-    }
+void RabbitConsumer::retry_or_dead_letter(Session& s, const Delivery& d) {
+  const auto& props = d.env.message.properties;
+  const std::string& q = options_.queue;
+  const std::int64_t failures = d.previous_failures + 1;
+  const bool give_up = d.malformed || failures >= options_.retry.max_attempts;
+  const std::string target = q + (give_up ? ".dead" : ".retry");
+  const std::string expiration =
+      give_up ? std::string()
+              : std::to_string(options_.retry.backoff(static_cast<int>(failures)).count());
+  const std::string message_id =
+      d.malformed ? detail::property(props, AMQP_BASIC_MESSAGE_ID_FLAG, props.message_id)
+                  : d.event.id;
+  const detail::Message m{
+      .exchange = "",
+      .routing_key = target,
+      .body = d.body,
+      .message_id = message_id,
+      .type = d.event.type,
+      .content_type = "application/json",
+      .expiration = expiration,
+      .headers = {{"x-attempts", failures},
+                  {"x-last-error", d.error},
+                  {"x-original-routing-key", d.malformed ? routing_key_of(d.env) : d.event.type}}};
+  try {
+    s.republish(m);
+  } catch (...) {
+    // Back to the queue, to be tried again once the broker is reachable.
+    amqp_basic_nack(s.conn.get(), 1, d.env.delivery_tag, 0, 1);
+    throw;
+  }
+  s.ack(d.env.delivery_tag);
+  if (give_up) {
+    dead_lettered_.inc();
+    obs::warn("event dead-lettered",
+              {{"queue", q}, {"event_id", message_id}, {"attempts", failures}, {"error", d.error}});
+  } else {
+    obs::debug(
+        "event handler failed; retrying",
+        {{"queue", q}, {"event_id", message_id}, {"attempts", failures}, {"error", d.error}});
   }
 }
 

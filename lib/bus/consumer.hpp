@@ -83,9 +83,21 @@ class RabbitConsumer {
   bool connected() const noexcept { return connected_.load(); }
 
  private:
-  struct Session;
+  struct Session;   // one connection to the broker
+  struct Delivery;  // one message taken off the queue, not yet settled
+  // Reconnects with backoff until stopped.
   void run(core::Worker& worker);
+  // One connection: subscribes, then takes deliveries until stopped; throws
+  // when the connection fails.
   void session(const core::Worker& worker);
+  // Declares the topology and starts consuming on `s`.
+  void subscribe(Session& s);
+  // Runs the handler on `d`: acks it when taken, else retries or dead-letters it.
+  void handle(Session& s, Delivery& d);
+  // Republishes `d` to "<queue>.retry", or to "<queue>.dead" when malformed or
+  // out of attempts, then acks it (nacks it back to the queue and throws when
+  // the republish fails).
+  void retry_or_dead_letter(Session& s, const Delivery& d);
 
   ConsumerOptions options_;
   Handler handler_;

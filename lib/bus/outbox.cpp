@@ -151,18 +151,7 @@ OutboxRelay::Round OutboxRelay::run_once() {
   // A fresh lease holder per round, so rounds never share claims.
   const std::string claimer = core::new_id();
   try {
-    auto c = db_.acquire();
-    const auto now = now_micros();
-    const auto ttl = std::chrono::duration_cast<std::chrono::microseconds>(options_.claim_ttl);
-    c->exec(kClaim,
-            {claimer, now + ttl.count(), now, static_cast<std::int64_t>(options_.batch_size)});
-    for (const auto& row : c->exec(kClaimed, {claimer}).rows) {
-      batch.push_back(Event{.id = row.text(0),
-                            .type = row.text(1),
-                            .time = row.text(2),
-                            .version = static_cast<int>(row.integer(3)),
-                            .payload = row.text(4)});
-    }
+    batch = claim_batch(claimer);
   } catch (const std::exception& e) {
     round.failed = true;
     round.error = e.what();
@@ -171,56 +160,83 @@ OutboxRelay::Round OutboxRelay::run_once() {
 
   std::size_t done = 0;  // rows published or parked
   for (const auto& event : batch) {
-    if (!worker_.running()) {
+    if (!worker_.running() || !relay(event, round)) {
       break;
     }
-    try {
-      validate(event);
-    } catch (const std::invalid_argument& e) {
-      const auto error = truncated(std::string("invalid event: ") + e.what());
-      metrics_.outbox_failed.with({options_.name, event.type}).inc();
-      obs::error("outbox: parked an invalid event",
-                 {{"outbox", options_.name}, {"event_id", event.id}, {"error", error}});
-      try {
-        db_.acquire()->exec(kPark, {error, event.id});
-      } catch (const std::exception& db_error) {
-        round.failed = true;
-        round.error = db_error.what();
-        break;
-      }
-      ++done;
-      continue;
-    }
-    try {
-      publisher_.publish(event);
-    } catch (const std::exception& e) {
-      round.failed = true;
-      round.error = truncated(e.what());
-      metrics_.outbox_failed.with({options_.name, event.type}).inc();
-      try {
-        db_.acquire()->exec(kMarkFailed, {round.error, event.id});
-      } catch (const std::exception& db_error) {
-        obs::warn("outbox: cannot record a failed publish",
-                  {{"outbox", options_.name}, {"error", db_error.what()}});
-      }
-      break;
-    }
-    try {
-      db_.acquire()->exec(kMarkSent, {now_micros(), event.id});
-    } catch (const std::exception& e) {
-      // Published but not marked: it goes out again later (a duplicate).
-      round.failed = true;
-      round.error = std::string("marking an event sent: ") + e.what();
-      break;
-    }
-    metrics_.outbox_published.with({options_.name, event.type}).inc();
-    ++round.published;
     ++done;
   }
   if (done < batch.size()) {
     release_claims(claimer);
   }
+  finish_round(round);
+  return round;
+}
 
+std::vector<Event> OutboxRelay::claim_batch(const std::string& claimer) {
+  auto c = db_.acquire();
+  const auto now = now_micros();
+  const auto ttl = std::chrono::duration_cast<std::chrono::microseconds>(options_.claim_ttl);
+  c->exec(kClaim,
+          {claimer, now + ttl.count(), now, static_cast<std::int64_t>(options_.batch_size)});
+  std::vector<Event> batch;
+  for (const auto& row : c->exec(kClaimed, {claimer}).rows) {
+    batch.push_back(Event{.id = row.text(0),
+                          .type = row.text(1),
+                          .time = row.text(2),
+                          .version = static_cast<int>(row.integer(3)),
+                          .payload = row.text(4)});
+  }
+  return batch;
+}
+
+bool OutboxRelay::relay(const Event& event, Round& round) {
+  try {
+    validate(event);
+  } catch (const std::invalid_argument& e) {
+    return park(event, truncated(std::string("invalid event: ") + e.what()), round);
+  }
+  try {
+    publisher_.publish(event);
+  } catch (const std::exception& e) {
+    round.failed = true;
+    round.error = truncated(e.what());
+    metrics_.outbox_failed.with({options_.name, event.type}).inc();
+    try {
+      db_.acquire()->exec(kMarkFailed, {round.error, event.id});
+    } catch (const std::exception& db_error) {
+      obs::warn("outbox: cannot record a failed publish",
+                {{"outbox", options_.name}, {"error", db_error.what()}});
+    }
+    return false;
+  }
+  try {
+    db_.acquire()->exec(kMarkSent, {now_micros(), event.id});
+  } catch (const std::exception& e) {
+    // Published but not marked: it goes out again later (a duplicate).
+    round.failed = true;
+    round.error = std::string("marking an event sent: ") + e.what();
+    return false;
+  }
+  metrics_.outbox_published.with({options_.name, event.type}).inc();
+  ++round.published;
+  return true;
+}
+
+bool OutboxRelay::park(const Event& event, const std::string& error, Round& round) {
+  metrics_.outbox_failed.with({options_.name, event.type}).inc();
+  obs::error("outbox: parked an invalid event",
+             {{"outbox", options_.name}, {"event_id", event.id}, {"error", error}});
+  try {
+    db_.acquire()->exec(kPark, {error, event.id});
+  } catch (const std::exception& db_error) {
+    round.failed = true;
+    round.error = db_error.what();
+    return false;
+  }
+  return true;
+}
+
+void OutboxRelay::finish_round(Round& round) {
   try {
     auto c = db_.acquire();
     update_gauges(*c);
@@ -233,7 +249,6 @@ OutboxRelay::Round OutboxRelay::run_once() {
       round.error = e.what();
     }
   }
-  return round;
 }
 
 bool OutboxRelay::cleanup_due() {

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bus/event.hpp"
 #include "bus/metrics.hpp"
@@ -119,6 +120,18 @@ class OutboxRelay {
 
  private:
   void run(core::Worker& worker);
+  // Leases up to batch_size unsent rows to `claimer` and reads them, oldest
+  // first. Throws when the database fails.
+  std::vector<Event> claim_batch(const std::string& claimer);
+  // Publishes `event` and marks it sent, or parks it when invalid. True when
+  // the row is done with; false, with `round` failed, to end the round.
+  bool relay(const Event& event, Round& round);
+  // Parks an invalid event's row under `error`; false (`round` failed) when
+  // the database fails.
+  bool park(const Event& event, const std::string& error, Round& round);
+  // Updates the gauges and deletes old sent rows when due; a database
+  // failure fails `round` unless it already failed.
+  void finish_round(Round& round);
   void update_gauges(db::Connection& c);
   void release_claims(const std::string& claimer) noexcept;
   bool cleanup_due();

@@ -104,7 +104,7 @@ struct Server::Impl {
       }
       connections.fetch_add(1);
       open_connections.inc();
-      asio::co_spawn(w.ctx, session(w, std::move(socket)), [](std::exception_ptr e) {
+      asio::co_spawn(w.ctx, session(w, std::move(socket)), [](const std::exception_ptr& e) {
         if (e) {
           try {
             std::rethrow_exception(e);
@@ -132,135 +132,207 @@ struct Server::Impl {
     co_await bhttp::async_write(stream, res, kNoThrow);
   }
 
-  awaitable<void> session(Worker& w, tcp::socket socket) {
-    auto slot = w.sessions.insert(w.sessions.end(), SessionSlot{});
-    struct Release {
-      Impl& impl;
-      Worker& w;
-      std::list<SessionSlot>::iterator slot;
-      ~Release() {
-        w.sessions.erase(slot);
-        impl.connections.fetch_sub(1);
-        impl.open_connections.dec();
-      }
-    } release{*this, w, slot};
+  // Gives the session's slot back and counts the connection closed, however
+  // the session ends.
+  struct SlotRelease {
+    Impl& impl;
+    Worker& w;
+    std::list<SessionSlot>::iterator slot;
+    ~SlotRelease() {
+      w.sessions.erase(slot);
+      impl.connections.fetch_sub(1);
+      impl.open_connections.dec();
+    }
+  };
 
+  // Turns Nagle off and returns the peer as "address:port" (empty when the
+  // socket has no peer any more).
+  static std::string prepare_socket(tcp::socket& socket) {
     beast::error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
     std::string remote;
     if (auto ep = socket.remote_endpoint(ec); !ec) {
       remote = ep.address().to_string() + ":" + std::to_string(ep.port());
     }
+    return remote;
+  }
+
+  // One connection: requests read, handled and answered in turn (pipelined
+  // requests wait in `buffer`) until the client or a failure ends it, the
+  // response says close, or the worker drains.
+  awaitable<void> session(Worker& w, tcp::socket socket) {
+    auto slot = w.sessions.insert(w.sessions.end(), SessionSlot{});
+    const SlotRelease release{*this, w, slot};
+    const std::string remote = prepare_socket(socket);
     beast::tcp_stream stream(std::move(socket));
     slot->stream = &stream;
     beast::flat_buffer buffer;
 
     for (;;) {
-      if (buffer.size() == 0) {
-        if (w.draining) {
-          break;
-        }
-        slot->idle = true;
-        stream.expires_after(opts.idle_timeout);
-        auto [rec, n] = co_await stream.async_read_some(buffer.prepare(4096), kNoThrow);
-        slot->idle = false;
-        if (rec) {
-          break;
-        }
-        buffer.commit(n);
-      }
-
-      bhttp::request_parser<bhttp::string_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
-      parser.body_limit(opts.max_body_bytes);
-      stream.expires_after(opts.read_timeout);
-      auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
-      ec = hec;
-      if (!ec && !parser.is_done()) {
-        if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
-          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-          auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(kContinue), kNoThrow);
-          ec = cec;
-        }
-        if (!ec) {
-          auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
-          ec = bec;
-        }
-      }
-      if (ec) {
-        if (ec == bhttp::error::header_limit) {
-          co_await reject(stream, 431, "header_too_large");
-        } else if (ec == bhttp::error::body_limit) {
-          co_await reject(stream, 413, "body_too_large");
-        } else if (ec == beast::error::timeout) {
-          // The stream closed the socket when its deadline passed: nothing
-          // can be sent, the slow client is simply cut off.
-          rejected.with({"read_timeout"}).inc();
-        } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
-                   ec != asio::error::connection_reset && ec != asio::error::operation_aborted &&
-                   ec != bhttp::error::partial_message) {
-          co_await reject(stream, 400, "malformed");
-        }
+      const bool ready = co_await next_request_ready(w, *slot, stream, buffer);
+      if (!ready) {
         break;
       }
-
-      auto& msg = parser.get();
-      Request req;
-      req.method = std::string(msg.method_string());
-      req.target = std::string(msg.target());
-      req.remote = remote;
-      for (const auto& f : msg) {
-        req.headers.add(f.name_string(), f.value());
+      bhttp::request_parser<bhttp::string_body> parser;
+      const beast::error_code ec = co_await read_request(stream, buffer, parser);
+      if (ec) {
+        co_await answer_read_error(stream, ec);
+        break;
       }
-      req.body = std::move(msg.body());
-
-      Router::Match match;
-      if (!parse_target(req.target, req)) {
-        match.status = 400;
-      } else {
-        match = router.match(req.method, req.path);
-      }
-      Response res;
-      if (match.route != nullptr && match.route->options.blocking) {
-        res = co_await asio::co_spawn(
-            pool->get_executor(),
-            [&]() -> awaitable<Response> { co_return pipeline.handle(req, match); }, use_awaitable);
-      } else {
-        res = pipeline.handle(req, match);
-      }
-
-      const bool keep_alive = msg.keep_alive() && !w.draining;
-      bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status),
-                                              msg.version()};
-      for (const auto& [k, v] : res.headers.fields()) {
-        out.insert(k, v);
-      }
-      out.set(bhttp::field::date, http_date());
-      out.keep_alive(keep_alive);
-      if (res.status >= 200 && res.status != 204 && res.status != 304) {
-        out.content_length(res.body.size());
-      } else {
-        res.body.clear();
-      }
-      if (req.method != "HEAD") {
-        out.body() = std::move(res.body);
-      }
-      stream.expires_after(opts.write_timeout);
-      bhttp::response_serializer<bhttp::string_body> sr{out};
-      if (req.method == "HEAD") {
-        sr.split(true);
-        auto [wec, wn] = co_await bhttp::async_write_header(stream, sr, kNoThrow);
-        ec = wec;
-      } else {
-        auto [wec, wn] = co_await bhttp::async_write(stream, sr, kNoThrow);
-        ec = wec;
-      }
-      if (ec || !keep_alive) {
+      const bool more = co_await respond(w, stream, parser.get(), remote);
+      if (!more) {
         break;
       }
     }
+    beast::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream.socket().close(ec);
+  }
+
+  // With nothing buffered, waits up to the idle timeout for the next request
+  // to begin, as an idle session that a drain may cancel. False when the
+  // session is to end instead: the worker is draining, or the wait failed
+  // (timeout, cancelled, closed by the client).
+  awaitable<bool> next_request_ready(const Worker& w, SessionSlot& slot, beast::tcp_stream& stream,
+                                     beast::flat_buffer& buffer) {
+    if (buffer.size() != 0) {
+      co_return true;
+    }
+    if (w.draining) {
+      co_return false;
+    }
+    slot.idle = true;
+    stream.expires_after(opts.idle_timeout);
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kNoThrow);
+    slot.idle = false;
+    if (ec) {
+      co_return false;
+    }
+    buffer.commit(n);
+    co_return true;
+  }
+
+  // Reads one request within the read timeout and the header and body
+  // limits, answering "Expect: 100-continue" before reading the body.
+  awaitable<beast::error_code> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                            bhttp::request_parser<bhttp::string_body>& parser) {
+    parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
+    parser.body_limit(opts.max_body_bytes);
+    stream.expires_after(opts.read_timeout);
+    auto [ec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
+    if (ec || parser.is_done()) {
+      co_return ec;
+    }
+    if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(kContinue), kNoThrow);
+      if (cec) {
+        co_return cec;
+      }
+    }
+    auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+    co_return bec;
+  }
+
+  // Answers a request that could not be read: 431 or 413 over a limit, 400
+  // when malformed; nothing when the client went away or the read deadline
+  // passed (the stream has closed the socket by then).
+  awaitable<void> answer_read_error(beast::tcp_stream& stream, const beast::error_code& ec) {
+    if (ec == bhttp::error::header_limit) {
+      co_await reject(stream, 431, "header_too_large");
+    } else if (ec == bhttp::error::body_limit) {
+      co_await reject(stream, 413, "body_too_large");
+    } else if (ec == beast::error::timeout) {
+      // The stream closed the socket when its deadline passed: nothing
+      // can be sent, the slow client is simply cut off.
+      rejected.with({"read_timeout"}).inc();
+    } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
+               ec != asio::error::connection_reset && ec != asio::error::operation_aborted &&
+               ec != bhttp::error::partial_message) {
+      co_await reject(stream, 400, "malformed");
+    }
+  }
+
+  // Handles one request read off the connection and writes its response.
+  // True when the connection stays open for the next one: keep-alive asked
+  // for, the worker not draining, and the write done.
+  awaitable<bool> respond(const Worker& w, beast::tcp_stream& stream,
+                          bhttp::request<bhttp::string_body>& msg, const std::string& remote) {
+    Request req = to_request(msg, remote);
+    Response res = co_await handle(req);
+    const bool keep_alive = msg.keep_alive() && !w.draining;
+    const bool head = req.method == "HEAD";
+    bhttp::response<bhttp::string_body> out =
+        to_beast(std::move(res), msg.version(), keep_alive, head);
+    const beast::error_code ec = co_await write_response(stream, out, head);
+    co_return !ec && keep_alive;
+  }
+
+  // The request as handlers see it; takes the body out of `msg`.
+  static Request to_request(bhttp::request<bhttp::string_body>& msg, const std::string& remote) {
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    req.remote = remote;
+    for (const auto& f : msg) {
+      req.headers.add(f.name_string(), f.value());
+    }
+    req.body = std::move(msg.body());
+    return req;
+  }
+
+  // Routes and handles `req` (400 for a target that does not parse); a
+  // blocking route runs on the thread pool while the session waits for it.
+  awaitable<Response> handle(Request& req) {
+    Router::Match match;
+    if (!parse_target(req.target, req)) {
+      match.status = 400;
+    } else {
+      match = router.match(req.method, req.path);
+    }
+    if (match.route != nullptr && match.route->options.blocking) {
+      Response res = co_await asio::co_spawn(
+          pool->get_executor(),
+          [&]() -> awaitable<Response> { co_return pipeline.handle(req, match); }, use_awaitable);
+      co_return res;
+    }
+    co_return pipeline.handle(req, match);
+  }
+
+  // The response on the wire: the Date header, Connection as `keep_alive`,
+  // Content-Length except for 1xx, 204 and 304 (which carry no body), and no
+  // body in answer to HEAD.
+  static bhttp::response<bhttp::string_body> to_beast(Response res, unsigned version,
+                                                      bool keep_alive, bool head) {
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
+    for (const auto& [k, v] : res.headers.fields()) {
+      out.insert(k, v);
+    }
+    out.set(bhttp::field::date, http_date());
+    out.keep_alive(keep_alive);
+    if (res.status >= 200 && res.status != 204 && res.status != 304) {
+      out.content_length(res.body.size());
+    } else {
+      res.body.clear();
+    }
+    if (!head) {
+      out.body() = std::move(res.body);
+    }
+    return out;
+  }
+
+  // Writes `out` within the write timeout: only the header for HEAD.
+  awaitable<beast::error_code> write_response(beast::tcp_stream& stream,
+                                              bhttp::response<bhttp::string_body>& out, bool head) {
+    stream.expires_after(opts.write_timeout);
+    bhttp::response_serializer<bhttp::string_body> sr{out};
+    if (head) {
+      sr.split(true);
+      auto [ec, n] = co_await bhttp::async_write_header(stream, sr, kNoThrow);
+      co_return ec;
+    }
+    auto [ec, n] = co_await bhttp::async_write(stream, sr, kNoThrow);
+    co_return ec;
   }
 
   awaitable<void> shutdown_sequence() {
