@@ -262,11 +262,10 @@ struct Registry::State {
     }
     auto it = remote.find(name);
     if (it == remote.end()) {
-      http::ClientOptions o{.name = std::string(name),
-                            .base_url = config.str(std::string(name) + "_url"),
-                            .timeout = config.duration("upstream_timeout")};
-      it =
-          remote.emplace(std::string(name), std::make_unique<svc::HttpUpstream>(o, &metrics)).first;
+      it = remote
+               .emplace(std::string(name), std::make_unique<svc::HttpUpstream>(
+                                               upstream_options(config, name), &metrics))
+               .first;
     }
     return *it->second;
   }
@@ -384,10 +383,9 @@ int migrate_all(const config::Config& config) {
 }
 
 int seed_all(const config::Config& config) {
-  const auto selected = selected_services(config);
   int added = 0;
   for (const auto& module : service_modules()) {
-    if (!contains(selected, module.name) || module.seed == nullptr) {
+    if (module.seed == nullptr) {
       continue;
     }
     auto database = open_database(config, module.name);

@@ -52,8 +52,9 @@ class Registry {
 // RabbitMQ queues when amqp_url is set); returns how many migrations ran.
 int migrate_all(const config::Config& config);
 
-// Migrates each selected module's database and runs its seed hook; returns
-// how many rows were added in all.
+// Migrates the database of each module with a seed hook (the product
+// catalog), whatever `services` selects, and runs the hook; returns how many
+// rows were added in all.
 int seed_all(const config::Config& config);
 
 // Opens a module's database as configured (SQLite file under data_dir, or

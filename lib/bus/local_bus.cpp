@@ -92,9 +92,13 @@ void LocalBus::subscribe(std::string queue, std::vector<std::string> patterns, H
       throw std::invalid_argument("LocalBus: duplicate queue " + q->name);
     }
   }
+  // Room first, then the worker, then the queue is listed: a thread that
+  // cannot start leaves no queue without a worker behind, and the listing
+  // cannot throw once the worker runs (it waits for this lock).
+  queues_.reserve(queues_.size() + 1);
   auto& ref = *q;
-  queues_.push_back(std::move(q));
   ref.worker.emplace("bus:" + ref.name, [this, &ref](core::Worker& w) { work(ref, w); });
+  queues_.push_back(std::move(q));
 }
 
 void LocalBus::publish(const Event& event) {

@@ -6,16 +6,24 @@ namespace emporium::core {
 
 Worker::Worker(std::string name, Body body)
     : name_(std::move(name)), body_(std::move(body)), thread_([this] {
+        self_ = std::this_thread::get_id();
         pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
         body_(*this);
       }) {}
 
-Worker::~Worker() { stop(); }
+Worker::~Worker() {
+  stop();
+}
 
 void Worker::stop() noexcept {
   stop_.request_stop();
   cv_.notify_all();
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
+  if (std::this_thread::get_id() == self_.load()) {
+    return;  // from the body: it returns by itself now
+  }
+  // Callers on several threads at once: one joins, the others wait for it.
+  std::lock_guard lock(join_mutex_);
+  if (thread_.joinable()) {
     thread_.join();
   }
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -27,7 +28,8 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Idempotent; returns once the body has returned.
+  // Idempotent, and safe from several threads at once; returns once the
+  // body has returned (at once when called from the body itself).
   void stop() noexcept;
   // Ends the current wait_for(), or the next one if none is in progress.
   void wake() noexcept;
@@ -49,7 +51,9 @@ class Worker {
   std::mutex mutex_;
   std::condition_variable_any cv_;
   bool woken_ = false;
-  std::jthread thread_;  // last: starts once everything above exists
+  std::mutex join_mutex_;
+  std::atomic<std::thread::id> self_{};  // the body's thread, once it runs
+  std::jthread thread_;                  // last: starts once everything above exists
 };
 
 }  // namespace emporium::core

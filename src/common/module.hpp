@@ -89,6 +89,14 @@ struct ServiceContext {
   }
 };
 
+// How this process reaches the service `name` over HTTP: its `<name>_url`
+// and the upstream_timeout deadline.
+inline http::ClientOptions upstream_options(const config::Config& config, std::string_view name) {
+  return http::ClientOptions{.name = std::string(name),
+                             .base_url = config.str(std::string(name) + "_url"),
+                             .timeout = config.duration("upstream_timeout")};
+}
+
 // A mounted service: owns its state; destroyed (background work stopped)
 // before the databases close.
 class Service {

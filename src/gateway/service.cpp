@@ -6,6 +6,9 @@ namespace emporium::gateway {
 
 namespace {
 
+// The edge always reaches the services over HTTP, through clients of its
+// own: their circuit breakers open for the gateway's traffic alone, not for
+// the calls services make to each other.
 class GatewayService final : public Service {
  public:
   explicit GatewayService(ServiceContext& ctx) {
@@ -14,9 +17,14 @@ class GatewayService final : public Service {
                                                                       {"/api/cart", "cart"},
                                                                       {"/api/orders", "order"}};
     for (const auto& [prefix, name] : prefixes) {
-      ctx.routes.add_edge_prefix(prefix, Proxy(std::string(name), ctx.upstream(name), ctx.tokens));
+      auto& upstream = *upstreams_.emplace_back(
+          std::make_unique<svc::HttpUpstream>(upstream_options(ctx.config, name), &ctx.metrics));
+      ctx.routes.add_edge_prefix(prefix, Proxy(std::string(name), upstream, ctx.tokens));
     }
   }
+
+ private:
+  std::vector<std::unique_ptr<svc::HttpUpstream>> upstreams_;
 };
 
 std::unique_ptr<Service> mount(ServiceContext& ctx) {
