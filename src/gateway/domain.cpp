@@ -20,8 +20,8 @@ bool requires_auth(std::string_view method, std::string_view path) {
     return method != "GET" && method != "HEAD";
   }
   if (starts_with(path, "/api/users")) {
-    for (std::string_view open : {"/api/users/register", "/api/users/login", "/api/users/refresh",
-                                  "/api/users/logout"}) {
+    for (std::string_view open :
+         {"/api/users/register", "/api/users/login", "/api/users/refresh", "/api/users/logout"}) {
       if (path == open || (path.size() == open.size() + 1 && starts_with(path, open))) {
         return false;
       }
