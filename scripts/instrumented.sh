@@ -35,22 +35,13 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEMPORIUM_WERROR=ON \
   -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$link" >/dev/null
 cmake --build "$build" -j "$(nproc)" --target emporium unit_tests integration_tests
 
-if [ -z "${EMPORIUM_TEST_SERVICES_DIR:-}" ]; then
-  services=$(mktemp -d /tmp/emporium-services.XXXXXX)
-  cleanup() {
-    "$root/scripts/local-services.sh" stop "$services" >/dev/null 2>&1 || true
-    rm -rf "$services"
-  }
-  trap cleanup EXIT
-  eval "$(scripts/local-services.sh start "$services")"
-fi
+# shellcheck source=scripts/test-services.sh
+source scripts/test-services.sh
+start_test_services
 
 # Every finding ends the process with a report; leaks are findings too.
 export ASAN_OPTIONS="abort_on_error=0:halt_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-if [ -f "$root/tests/sanitizer/lsan.supp" ]; then
-  export LSAN_OPTIONS="suppressions=$root/tests/sanitizer/lsan.supp:print_suppressions=0"
-fi
 find "$build" -name '*.gcda' -delete
 # The node checks (OpenAPI, manifests, podman) test files and the image, not
 # the C++ code: the plain build runs them.

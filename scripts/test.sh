@@ -5,7 +5,6 @@
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/.."
-root=$(pwd)
 
 # Formatting first: it takes a second and fails fast.
 git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
@@ -15,14 +14,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# A short path under /tmp: unix socket paths are limited to 107 bytes.
-services=$(mktemp -d /tmp/emporium-services.XXXXXX)
-cleanup() {
-  "$root/scripts/local-services.sh" stop "$services" >/dev/null 2>&1 || true
-  rm -rf "$services"
-}
-trap cleanup EXIT
-eval "$(scripts/local-services.sh start "$services")"
+# shellcheck source=scripts/test-services.sh
+source scripts/test-services.sh
+start_test_services
 
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)" --timeout 600
 
