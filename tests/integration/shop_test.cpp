@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <set>
@@ -868,6 +870,67 @@ TEST_P(ShopTest, OrdersFilterByStatusAndPageWithLinks) {
   EXPECT_EQ(bad.error(),
             "Invalid query: status Must be one of pending, processing, shipped, "
             "delivered, cancelled");
+}
+
+}  // namespace
+}  // namespace emporium::test
+
+namespace emporium::test {
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The storefront the binary embeds (web/dist when it was built) is served at
+// the edge of both shapes: pages, hashed assets with their precompressed
+// variant, and the API's paths left to the API.
+void expect_storefront(const Shop& shop) {
+  const std::string dist = EMPORIUM_WEB_DIST;
+  const bool built = std::filesystem::exists(dist + "/index.html");
+  auto page = shop.call("GET", "/products/p-1", {}, {}, {"Accept-Encoding: identity"});
+  if (!built) {
+    EXPECT_EQ(page.status, 404) << "no storefront build in " << dist;
+    return;
+  }
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.raw, read_file(dist + "/index.html"));
+  EXPECT_EQ(page.headers.get("Cache-Control").value_or(""), "no-cache");
+  EXPECT_NE(page.headers.get("Content-Security-Policy").value_or("").find("script-src 'self'"),
+            std::string::npos);
+  auto admin = shop.call("GET", "/admin/orders", {}, {}, {"Accept-Encoding: identity"});
+  EXPECT_EQ(admin.raw, read_file(dist + "/admin/index.html"));
+  for (const auto& entry : std::filesystem::directory_iterator(dist + "/assets")) {
+    const auto name = entry.path().filename().string();
+    if (entry.path().extension() != ".js" ||
+        !std::filesystem::exists(entry.path().string() + ".br")) {
+      continue;
+    }
+    auto asset = shop.call("GET", "/assets/" + name, {}, {}, {"Accept-Encoding: gzip, br"});
+    EXPECT_EQ(asset.status, 200) << name;
+    EXPECT_EQ(asset.headers.get("Content-Encoding").value_or(""), "br") << name;
+    EXPECT_EQ(asset.raw, read_file(entry.path().string() + ".br")) << name;
+    EXPECT_EQ(asset.headers.get("Cache-Control").value_or(""),
+              "public, max-age=31536000, immutable");
+  }
+  auto api = shop.call("GET", "/api/nope");
+  EXPECT_EQ(api.status, 404);
+  EXPECT_EQ(api.headers.get("Content-Type").value_or(""), "application/problem+json");
+}
+
+TEST(Storefront, ServedByTheAllInOneListener) {
+  AllInOneShop shop;
+  expect_storefront(shop);
+}
+
+TEST(Storefront, ServedByTheGatewayOfTheSplitShape) {
+  SplitShop shop;
+  expect_storefront(shop);
+  // The services themselves serve no pages.
+  auto direct = request("GET", shop.service_port("product"), "/cart", {}, {});
+  ASSERT_TRUE(direct);
+  EXPECT_EQ(direct->status, 404);
 }
 
 }  // namespace
