@@ -108,21 +108,28 @@ std::map<std::string, ProductSummary> ProductApi::lookup(const std::vector<std::
   return out;
 }
 
-std::variant<std::vector<ReservedLine>, Shortage> ProductApi::reserve(
-    const std::string& order_id, const std::vector<Line>& lines, const std::string& request_id) {
+namespace {
+
+// {"orderId", "items":[{"productId","quantity"}]}
+std::string order_lines_body(const std::string& order_id, const std::vector<Line>& lines) {
   json::array items;
   for (const auto& l : lines) {
     items.push_back(json::object{{"productId", l.product_id}, {"quantity", l.quantity}});
   }
+  return http::dump(json::object{{"orderId", order_id}, {"items", std::move(items)}});
+}
+
+}  // namespace
+
+std::variant<std::vector<ReservedLine>, Shortage> ProductApi::reserve(
+    const std::string& order_id, const std::vector<Line>& lines, const std::string& request_id) {
   constexpr std::string_view what = "stock reservation";
   // Reservations are idempotent per order id, so a retry after a lost answer is safe.
   auto opts = options(request_id);
   opts.headers.set("Idempotency-Key", order_id);
-  auto res = expect_answer(
-      upstream_.call("POST", "/internal/stock/reservations",
-                     http::dump(json::object{{"orderId", order_id}, {"items", std::move(items)}}),
-                     opts),
-      what);
+  auto res = expect_answer(upstream_.call("POST", "/internal/stock/reservations",
+                                          order_lines_body(order_id, lines), opts),
+                           what);
   if (res.status == 409) {
     const auto b = body_object(what, res);
     return Shortage{str(b, "productId"), str(b, "productName"), num(b, "available"),
@@ -177,6 +184,20 @@ void CartApi::clear(const std::string& user_id, const std::string& request_id) {
   auto opts = options(request_id);
   opts.headers.set("Idempotency-Key", "clear-" + user_id);  // safe to retry
   auto res = expect_answer(upstream_.call("DELETE", "/internal/carts/" + user_id, {}, opts), what);
+  if (res.status != 200) {
+    unexpected(what, res);
+  }
+}
+
+void CartApi::remove_bought(const std::string& user_id, const std::string& order_id,
+                            const std::vector<Line>& lines, const std::string& request_id) {
+  constexpr std::string_view what = "cart checkout";
+  auto opts = options(request_id);
+  opts.headers.set("Idempotency-Key", "checkout-" + order_id);  // applied once per order
+  auto res = expect_answer(
+      upstream_.call("POST", "/internal/carts/" + path_segment(user_id) + "/checkouts",
+                     order_lines_body(order_id, lines), opts),
+      what);
   if (res.status != 200) {
     unexpected(what, res);
   }

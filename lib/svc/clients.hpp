@@ -28,6 +28,7 @@ struct ProductSummary {
 struct Line {
   std::string product_id;
   std::int64_t quantity = 0;
+  bool operator==(const Line&) const = default;
 };
 
 struct ReservedLine {
@@ -100,6 +101,10 @@ class CartApi : public InternalClient {
   std::vector<Line> items(const std::string& user_id, const std::string& request_id);
   // Empties the cart. Idempotent.
   void clear(const std::string& user_id, const std::string& request_id);
+  // Takes the `lines` order `order_id` bought out of the user's cart (what
+  // was added since stays). Idempotent: once per order id.
+  void remove_bought(const std::string& user_id, const std::string& order_id,
+                     const std::vector<Line>& lines, const std::string& request_id);
 };
 
 }  // namespace emporium::svc

@@ -23,6 +23,35 @@ http::Parsed<SetQuantity> read_set_quantity(const boost::json::object& body) {
   return SetQuantity{.quantity = *quantity};
 }
 
+http::Parsed<Checkout> read_checkout(const boost::json::object& body) {
+  http::Fields f(body, {"orderId", "items"});
+  auto order_id = f.string("orderId", 1, 64);
+  Checkout out;
+  const auto* items = body.if_contains("items");
+  if (items == nullptr || !items->is_array() || items->as_array().empty() ||
+      items->as_array().size() > 1000) {
+    f.add_error("items", "Must be an array of 1 to 1000 lines");
+  } else {
+    for (const auto& item : items->as_array()) {
+      auto line = item.is_object() ? read_add_item(item.as_object()) : core::fail(http::Invalid{});
+      if (!line) {
+        f.add_error("items", "Each line needs productId and quantity");
+        break;
+      }
+      out.lines.push_back(Line{std::move(line->product_id), line->quantity});
+    }
+  }
+  if (!f.ok()) {
+    return core::fail(f.invalid());
+  }
+  out.order_id = std::move(*order_id);
+  return out;
+}
+
+std::optional<std::int64_t> left_after_checkout(std::int64_t have, std::int64_t bought) noexcept {
+  return have > bought ? std::optional<std::int64_t>(have - bought) : std::nullopt;
+}
+
 Outcome check_stock(std::int64_t quantity, const svc::ProductSummary& product) {
   if (quantity > product.stock) {
     return core::fail(http::Failure<Error>{.code = Error::insufficient_stock,

@@ -40,6 +40,18 @@ http::Parsed<AddItem> read_add_item(const boost::json::object& body);
 // Reads {"quantity"}; 400 as read_add_item.
 http::Parsed<SetQuantity> read_set_quantity(const boost::json::object& body);
 
+// The body of POST /internal/carts/{userId}/checkouts: an order and the
+// lines it bought, to take out of the cart.
+struct Checkout {
+  std::string order_id;     // 1 to 64 characters
+  std::vector<Line> lines;  // 1 to 1000, each quantity 1 to kMaxQuantity
+};
+http::Parsed<Checkout> read_checkout(const boost::json::object& body);
+
+// What is left of a line holding `have` once an order took `bought`: nullopt
+// when nothing is.
+std::optional<std::int64_t> left_after_checkout(std::int64_t have, std::int64_t bought) noexcept;
+
 // The result of a cart rule: nothing, or the failure to answer.
 using Outcome = core::Result<void, http::Failure<Error>>;
 

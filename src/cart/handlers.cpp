@@ -171,6 +171,34 @@ Response Handlers::internal_items(Request& req) {
   return http::json_response(200, json::object{{"items", std::move(out)}});
 }
 
+Response Handlers::internal_checkout(Request& req, const Checkout& in) {
+  const std::string user_id(req.param("userId"));
+  bool applied = false;
+  store_.write([&](Writer& w) {
+    const auto now = now_();
+    applied = w.record_checkout(in.order_id, user_id, now);
+    if (!applied) {
+      return false;
+    }
+    for (const auto& line : in.lines) {
+      const auto have = w.item_quantity(user_id, line.product_id);
+      if (!have) {
+        continue;
+      }
+      if (auto left = left_after_checkout(*have, line.quantity)) {
+        w.set_item(user_id, line.product_id, *left);
+      } else {
+        w.delete_item(user_id, line.product_id);
+      }
+    }
+    w.touch_cart(user_id, now);
+    return true;
+  });
+  return http::json_response(
+      200, json::object{{"message", applied ? "Order's items removed" : "Already removed"},
+                        {"applied", applied}});
+}
+
 Response Handlers::internal_clear(Request& req) {
   clear_items(std::string(req.param("userId")));
   return http::json_response(200, json::object{{"message", "Cart cleared"}});

@@ -73,6 +73,11 @@ class Handlers {
   http::Response internal_items(http::Request& req);
   // DELETE /internal/carts/{userId}: as clear. Idempotent.
   http::Response internal_clear(http::Request& req);
+  // POST /internal/carts/{userId}/checkouts: takes what order `orderId`
+  // bought out of the cart (a line added or raised since stays, less what the
+  // order took), once per order id however often it is asked.
+  // {"message","applied"}: applied is false for a repeat.
+  http::Response internal_checkout(http::Request& req, const Checkout& in);
 
  private:
   boost::json::object render(const std::string& user_id, const std::string& request_id);

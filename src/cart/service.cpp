@@ -58,6 +58,11 @@ class CartService final : public Service {
                    service_only(t, [&h](Request& q) { return h.internal_items(q); }));
     r.add_internal("DELETE", "/internal/carts/{userId}",
                    service_only(t, [&h](Request& q) { return h.internal_clear(q); }));
+    r.add_internal("POST", "/internal/carts/{userId}/checkouts",
+                   service_only(t, http::with_body<Checkout>(read_checkout,
+                                                             [&h](Request& q, const Checkout& in) {
+                                                               return h.internal_checkout(q, in);
+                                                             })));
   }
 
  private:

@@ -19,6 +19,9 @@ constexpr std::string_view kSetItem =
 constexpr std::string_view kDeleteItem =
     "DELETE FROM cart_items WHERE user_id = $1 AND product_id = $2";
 constexpr std::string_view kClear = "DELETE FROM cart_items WHERE user_id = $1";
+constexpr std::string_view kRecordCheckout =
+    "INSERT INTO cart_checkouts (order_id, user_id, applied_at) VALUES ($1, $2, $3) "
+    "ON CONFLICT (order_id) DO NOTHING";
 
 std::vector<Line> read_items(db::Connection& c, const std::string& user_id) {
   std::vector<Line> out;
@@ -59,6 +62,10 @@ class SqlWriter final : public Writer {
     return c_.exec(kDeleteItem, {user_id, product_id}).affected != 0;
   }
   void clear(const std::string& user_id) override { c_.exec(kClear, {user_id}); }
+  bool record_checkout(const std::string& order_id, const std::string& user_id,
+                       const std::string& now) override {
+    return c_.exec(kRecordCheckout, {order_id, user_id, now}).affected != 0;
+  }
 
  private:
   db::Connection& c_;

@@ -41,6 +41,10 @@ class Writer {
   virtual bool delete_item(const std::string& user_id, const std::string& product_id) = 0;
   // Removes every line of the cart (the cart itself stays).
   virtual void clear(const std::string& user_id) = 0;
+  // Notes that order `order_id`'s lines came out of `user_id`'s cart; false
+  // when they had already.
+  virtual bool record_checkout(const std::string& order_id, const std::string& user_id,
+                               const std::string& now) = 0;
 };
 
 // The cart service's repository.

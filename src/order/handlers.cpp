@@ -157,12 +157,12 @@ Response Handlers::place(const Request& req, const auth::Identity& who, PlaceOrd
   }
   const Order order =
       priced(order_id, in.user_id, *in.address, reserved->lines, core::now_iso8601());
-  const Task clear_cart{core::new_id(), TaskKind::clear_cart, in.user_id};
-  const auto stored = store(order, *key, reserved->insurance, clear_cart, req.request_id);
+  const Task take_from_cart{core::new_id(), TaskKind::remove_bought, order_id};
+  const auto stored = store(order, *key, reserved->insurance, take_from_cart, req.request_id);
   if (!stored) {
     return not_stored(stored.error(), order, *key, req);
   }
-  return placed(order, clear_cart, req);
+  return placed(order, take_from_cart, req);
 }
 
 Response Handlers::not_stored(PlaceConflict why, const Order& order,
@@ -179,14 +179,15 @@ Response Handlers::not_stored(PlaceConflict why, const Order& order,
   return problem(Failure{.code = Error::reservation_expired});
 }
 
-Response Handlers::placed(const Order& order, const Task& clear_cart, const Request& req) {
+Response Handlers::placed(const Order& order, const Task& take_from_cart, const Request& req) {
   hooks_.events_written();
   hooks_.orders_placed.inc();
   obs::info("order placed", {{"order_id", order.id},
                              {"user_id", order.user_id},
                              {"total_cents", order.total_cents},
                              {"request_id", req.request_id}});
-  tasks_.attempt(clear_cart, 0);  // empty the cart now; the runner retries if this fails
+  // Take what it bought out of the cart now; the runner retries if this fails.
+  tasks_.attempt(take_from_cart, 0);
   // Answer from what was just stored: no read after the commit that could
   // fail and turn a placed order into an error answer.
   auto res = http::json_response(201, order_json(order));
@@ -226,11 +227,11 @@ core::Result<Handlers::Reservation, Failure> Handlers::reserve(const std::string
 
 core::Result<void, PlaceConflict> Handlers::store(const Order& order,
                                                   const std::optional<std::string>& key,
-                                                  const Task& insurance, const Task& clear_cart,
+                                                  const Task& insurance, const Task& take_from_cart,
                                                   const std::string& request_id) {
   // The first try is made inline after the commit; the runner picks the
   // task up only if that fails (or this process dies before making it).
-  const ScheduledTask follow_up{clear_cart, core::unix_seconds() + kInlineGrace};
+  const ScheduledTask follow_up{take_from_cart, core::unix_seconds() + kInlineGrace};
   try {
     auto stored = store_.place(order, key, insurance.id, placed_event(order), follow_up);
     // An expired reservation's stock is back already (the insurance ran).

@@ -65,7 +65,7 @@ class Handlers {
   // Stores `order` with its event and the clear-cart task; gives the stock
   // back when it is not stored (unless the insurance did already).
   core::Result<void, PlaceConflict> store(const Order& order, const std::optional<std::string>& key,
-                                          const Task& insurance, const Task& clear_cart,
+                                          const Task& insurance, const Task& take_from_cart,
                                           const std::string& request_id);
   // The answer when `order` was not stored: the winner's order for a lost
   // Idempotency-Key race, 503 for an expired reservation.
@@ -73,7 +73,7 @@ class Handlers {
                             const std::optional<std::string>& key, const http::Request& req);
   // After the commit: counts and logs the order, tries to empty the cart, and
   // answers 201 from what was stored.
-  http::Response placed(const Order& order, const Task& clear_cart, const http::Request& req);
+  http::Response placed(const Order& order, const Task& take_from_cart, const http::Request& req);
   http::Response transition(const std::string& id, Status to, const http::Request& req,
                             const auth::Identity* owner);
 

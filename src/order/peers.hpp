@@ -29,6 +29,11 @@ class Carts {
                                        const std::string& request_id) = 0;
   // Empties the cart. Idempotent.
   virtual void clear(const std::string& user_id, const std::string& request_id) = 0;
+  // Takes what order `order_id` bought out of its user's cart, leaving what
+  // was added since. Idempotent: once per order id.
+  virtual void remove_bought(const std::string& user_id, const std::string& order_id,
+                             const std::vector<svc::Line>& lines,
+                             const std::string& request_id) = 0;
 };
 
 }  // namespace emporium::order

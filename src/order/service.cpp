@@ -1,5 +1,7 @@
 #include "order/service.hpp"
 
+#include <algorithm>
+
 #include "bus/outbox.hpp"
 #include "common/embedded.hpp"
 #include "common/guards.hpp"
@@ -44,6 +46,10 @@ class CartPeer final : public Carts {
   }
   void clear(const std::string& user_id, const std::string& request_id) override {
     api_.clear(user_id, request_id);
+  }
+  void remove_bought(const std::string& user_id, const std::string& order_id,
+                     const std::vector<svc::Line>& lines, const std::string& request_id) override {
+    api_.remove_bought(user_id, order_id, lines, request_id);
   }
 
  private:
@@ -110,6 +116,7 @@ class OrderService final : public Service {
 std::vector<db::Migration> migrations() {
   auto m = db::migrations_from(embedded::order_migrations());
   m.push_back(bus::outbox_migration(2));
+  std::sort(m.begin(), m.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   return m;
 }
 

@@ -10,7 +10,15 @@
 namespace emporium::order {
 
 std::string_view to_string(TaskKind kind) noexcept {
-  return kind == TaskKind::clear_cart ? "clear_cart" : "release_stock";
+  switch (kind) {
+    case TaskKind::clear_cart:
+      return "clear_cart";
+    case TaskKind::release_stock:
+      return "release_stock";
+    case TaskKind::remove_bought:
+      return "remove_bought";
+  }
+  return "unknown";
 }
 
 std::optional<TaskKind> parse_task_kind(std::string_view text) noexcept {
@@ -19,6 +27,9 @@ std::optional<TaskKind> parse_task_kind(std::string_view text) noexcept {
   }
   if (text == "release_stock") {
     return TaskKind::release_stock;
+  }
+  if (text == "remove_bought") {
+    return TaskKind::remove_bought;
   }
   return std::nullopt;
 }
@@ -46,7 +57,22 @@ void Tasks::run(const Task& task) {
     case TaskKind::release_stock:
       products_.release(task.subject, request_id);
       break;
+    case TaskKind::remove_bought:
+      remove_bought(task.subject, request_id);
+      break;
   }
+}
+
+void Tasks::remove_bought(const std::string& order_id, const std::string& request_id) {
+  const auto order = store_.find(order_id);
+  if (!order) {
+    return;  // never stored: nothing was bought
+  }
+  std::vector<svc::Line> lines;
+  for (const auto& item : order->items) {
+    lines.push_back({item.product_id, item.quantity});
+  }
+  carts_.remove_bought(order->user_id, order->id, lines, request_id);
 }
 
 void Tasks::attempt(const Task& task, std::int64_t attempts) noexcept {

@@ -17,8 +17,10 @@ class Store;
 // Follow-up work that must happen after a commit even if a peer service is
 // down. Each kind is idempotent, so running a task twice is harmless.
 enum class TaskKind {
-  clear_cart,     // subject: a user id; empties that user's cart
+  clear_cart,     // subject: a user id; empties that user's cart (tasks stored by
+                  // earlier versions; new orders use remove_bought)
   release_stock,  // subject: an order id; gives its reserved stock back
+  remove_bought,  // subject: an order id; takes what it bought out of the cart, once
 };
 std::string_view to_string(TaskKind kind) noexcept;
 std::optional<TaskKind> parse_task_kind(std::string_view text) noexcept;
@@ -61,6 +63,7 @@ class Tasks {
 
  private:
   void run(const Task& task);
+  void remove_bought(const std::string& order_id, const std::string& request_id);
 
   Store& store_;
   Products& products_;

@@ -28,11 +28,13 @@ struct FakeCart {
 };
 
 using FakeCarts = std::map<std::string, FakeCart>;
+// The orders whose lines came out of a cart: order id -> user id.
+using FakeCheckouts = std::map<std::string, std::string>;
 
 // The Writer on a working copy of the fake's carts.
 class FakeWriter final : public Writer {
  public:
-  explicit FakeWriter(FakeCarts& carts) : carts_(carts) {}
+  FakeWriter(FakeCarts& carts, FakeCheckouts& checkouts) : carts_(carts), checkouts_(checkouts) {}
 
   bool insert_cart(const std::string& user_id, const std::string& now) override {
     return carts_.emplace(user_id, FakeCart{.updated_at = now, .lines = {}}).second;
@@ -73,6 +75,10 @@ class FakeWriter final : public Writer {
       it->second.lines.clear();
     }
   }
+  bool record_checkout(const std::string& order_id, const std::string& user_id,
+                       const std::string&) override {
+    return checkouts_.emplace(order_id, user_id).second;
+  }
 
  private:
   FakeLine* line(const std::string& user_id, const std::string& product_id) {
@@ -89,6 +95,7 @@ class FakeWriter final : public Writer {
   }
 
   FakeCarts& carts_;
+  FakeCheckouts& checkouts_;
 };
 
 // An in-memory Store. A write works on a copy of the carts that replaces
@@ -120,9 +127,11 @@ class FakeStore final : public Store {
   }
   void write(const std::function<bool(Writer&)>& body) override {
     auto copy = carts;
-    FakeWriter w(copy);
+    auto checkouts_copy = checkouts;
+    FakeWriter w(copy, checkouts_copy);
     if (body(w)) {
       carts = std::move(copy);
+      checkouts = std::move(checkouts_copy);
       ++commits;
     }
   }
@@ -150,6 +159,7 @@ class FakeStore final : public Store {
   }
 
   FakeCarts carts;
+  FakeCheckouts checkouts;
   int commits = 0;
 };
 

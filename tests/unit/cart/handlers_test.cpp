@@ -324,6 +324,52 @@ TEST_F(CartHandlers, TheInternalEndpointsListAndClearTheLines) {
   EXPECT_TRUE(catalog.lookups.empty());
 }
 
+// After an order the cart loses exactly what the order bought, once: a line
+// added, or raised, after the order was placed stays.
+TEST_F(CartHandlers, ACheckoutTakesOutWhatTheOrderBoughtOnce) {
+  store.put("u1", "mug", 3, "2026-01-01T00:00:00.100Z");  // 2 bought, 1 added since
+  store.put("u1", "lamp", 1, "2026-01-01T00:00:00.200Z");
+  store.put("u1", "sock", 4, "2026-01-01T00:00:00.300Z");  // added after the order
+  Request req;
+  req.params = {{"userId", "u1"}};
+  const Checkout order{.order_id = "o-1",
+                       .lines = {{.product_id = "mug", .quantity = 2},
+                                 {.product_id = "lamp", .quantity = 1},
+                                 {.product_id = "gone", .quantity = 1}}};
+  auto res = h.internal_checkout(req, order);
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.body, R"({"message":"Order's items removed","applied":true})");
+  EXPECT_EQ(store.quantity("u1", "mug"), 1);
+  EXPECT_EQ(store.quantity("u1", "lamp"), std::nullopt);
+  EXPECT_EQ(store.quantity("u1", "sock"), 4);
+  EXPECT_EQ(store.checkouts.at("o-1"), "u1");
+
+  // The same order again (a retry, or the task runner after the inline try)
+  // takes nothing more.
+  res = h.internal_checkout(req, order);
+  EXPECT_EQ(res.body, R"({"message":"Already removed","applied":false})");
+  EXPECT_EQ(store.quantity("u1", "mug"), 1);
+  EXPECT_EQ(store.quantity("u1", "sock"), 4);
+}
+
+TEST(CartCheckoutInput, NeedsAnOrderIdAndItsLines) {
+  const auto read = [](std::string_view body) {
+    return read_checkout(boost::json::parse(body).as_object());
+  };
+  auto ok = read(R"({"orderId":"o-1","items":[{"productId":"mug","quantity":2}]})");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->order_id, "o-1");
+  ASSERT_EQ(ok->lines.size(), 1U);
+  EXPECT_EQ(ok->lines[0].quantity, 2);
+  EXPECT_FALSE(read(R"({"orderId":"o-1","items":[]})").ok());
+  EXPECT_FALSE(read(R"({"items":[{"productId":"mug","quantity":2}]})").ok());
+  EXPECT_FALSE(read(R"({"orderId":"o-1","items":[{"productId":"mug","quantity":0}]})").ok());
+  EXPECT_FALSE(read(R"({"orderId":"o-1","items":[7]})").ok());
+  EXPECT_EQ(left_after_checkout(3, 2), 1);
+  EXPECT_EQ(left_after_checkout(2, 2), std::nullopt);
+  EXPECT_EQ(left_after_checkout(1, 2), std::nullopt);
+}
+
 TEST(CartErrors, EachCodeHasItsStatusAndText) {
   const std::pair<Error, std::pair<int, std::string_view>> table[] = {
       {Error::not_owner, {403, "Access denied to this cart"}},

@@ -271,6 +271,27 @@ void FakeCarts::clear(const std::string& user_id, const std::string&) {
   carts_.erase(user_id);
 }
 
+void FakeCarts::remove_bought(const std::string& user_id, const std::string& order_id,
+                              const std::vector<svc::Line>& lines, const std::string&) {
+  std::lock_guard lock(mutex_);
+  if (fail_clears_ > 0) {
+    --fail_clears_;
+    throw core::Error("cart checkout: connection refused", true);
+  }
+  if (!checkouts_.insert(order_id).second) {
+    return;
+  }
+  auto& cart = carts_[user_id];
+  for (const auto& bought : lines) {
+    for (auto& line : cart) {
+      if (line.product_id == bought.product_id) {
+        line.quantity -= bought.quantity;
+      }
+    }
+  }
+  std::erase_if(cart, [](const svc::Line& l) { return l.quantity <= 0; });
+}
+
 void FakeCarts::put(const std::string& user_id, std::vector<svc::Line> lines) {
   std::lock_guard lock(mutex_);
   carts_[user_id] = std::move(lines);

@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,9 @@ class FakeCarts final : public Carts {
  public:
   std::vector<svc::Line> items(const std::string& user_id, const std::string& request_id) override;
   void clear(const std::string& user_id, const std::string& request_id) override;
+  // As the cart service: takes each line's quantity out, once per order id.
+  void remove_bought(const std::string& user_id, const std::string& order_id,
+                     const std::vector<svc::Line>& lines, const std::string& request_id) override;
 
   void put(const std::string& user_id, std::vector<svc::Line> lines);
   std::vector<svc::Line> lines_of(const std::string& user_id) const;
@@ -106,6 +110,7 @@ class FakeCarts final : public Carts {
  private:
   mutable std::mutex mutex_;
   std::map<std::string, std::vector<svc::Line>> carts_;
+  std::set<std::string> checkouts_;  // orders whose lines came out
   int fail_clears_ = 0;
 };
 

@@ -34,8 +34,8 @@ TEST(OrderPlace, CreatesTheOrderReservesStockAndEmptiesTheCart) {
   EXPECT_TRUE(shop.carts.lines_of("ann").empty());
   EXPECT_EQ(shop.products.stock_of("mug"), 3);
   EXPECT_EQ(shop.products.stock_of("lamp"), 1);
-  ASSERT_EQ(shop.store.tasks_of(TaskKind::clear_cart).size(), 1U);
-  EXPECT_TRUE(shop.store.tasks_of(TaskKind::clear_cart)[0].done_at);
+  ASSERT_EQ(shop.store.tasks_of(TaskKind::remove_bought).size(), 1U);
+  EXPECT_TRUE(shop.store.tasks_of(TaskKind::remove_bought)[0].done_at);
   ASSERT_EQ(shop.store.tasks_of(TaskKind::release_stock).size(), 1U);  // the insurance
   EXPECT_TRUE(shop.store.tasks_of(TaskKind::release_stock)[0].done_at);
   ASSERT_EQ(shop.store.events().size(), 1U);

@@ -20,34 +20,57 @@ TEST(OrderTasks, BackoffDoublesUpTo15Seconds) {
   EXPECT_EQ(retry_delay_seconds(4), 15);
   EXPECT_EQ(retry_delay_seconds(40), 15);
   EXPECT_EQ(parse_task_kind(to_string(TaskKind::clear_cart)), TaskKind::clear_cart);
+  EXPECT_EQ(parse_task_kind(to_string(TaskKind::remove_bought)), TaskKind::remove_bought);
   EXPECT_EQ(parse_task_kind(to_string(TaskKind::release_stock)), TaskKind::release_stock);
   EXPECT_FALSE(parse_task_kind("mail"));
 }
 
-TEST(OrderTasks, AFailedClearIsRetriedWhenDueUntilTheCartIsEmpty) {
+TEST(OrderTasks, AFailedRemovalIsRetriedWhenDueUntilTheCartIsEmpty) {
   Shop shop;
   shop.carts.put("ann", {{"mug", 1}});
   shop.carts.fail_next_clears(2);
   ASSERT_EQ(shop.place_for(customer("ann")).status, 201);  // the order stands
   EXPECT_EQ(shop.carts.lines_of("ann").size(), 1U);
-  auto clear = shop.store.tasks_of(TaskKind::clear_cart).at(0);
+  auto clear = shop.store.tasks_of(TaskKind::remove_bought).at(0);
   EXPECT_FALSE(clear.done_at);
   EXPECT_EQ(clear.attempts, 1);
-  EXPECT_EQ(clear.last_error, "cart clear: connection refused");
+  EXPECT_EQ(clear.last_error, "cart checkout: connection refused");
 
   shop.tasks.run_due();  // not due yet: the backoff holds it
-  EXPECT_EQ(shop.store.tasks_of(TaskKind::clear_cart).at(0).attempts, 1);
+  EXPECT_EQ(shop.store.tasks_of(TaskKind::remove_bought).at(0).attempts, 1);
 
   shop.store.make_due();
   shop.tasks.run_due();  // fails again
-  clear = shop.store.tasks_of(TaskKind::clear_cart).at(0);
+  clear = shop.store.tasks_of(TaskKind::remove_bought).at(0);
   EXPECT_EQ(clear.attempts, 2);
   EXPECT_FALSE(clear.done_at);
 
   shop.store.make_due();
   shop.tasks.run_due();
   EXPECT_TRUE(shop.carts.lines_of("ann").empty());
-  EXPECT_TRUE(shop.store.tasks_of(TaskKind::clear_cart).at(0).done_at);
+  EXPECT_TRUE(shop.store.tasks_of(TaskKind::remove_bought).at(0).done_at);
+}
+
+// The race a shopper looping add -> order on one connection hit: the removal
+// of an earlier order running again (the runner after a slow or failed inline
+// try) must not take what was added after that order.
+TEST(OrderTasks, TheCartLosesWhatAnOrderBoughtOnceAndNeverALaterItem) {
+  Shop shop;
+  shop.carts.put("ann", {{"mug", 1}});
+  shop.carts.fail_next_clears(1);  // the inline try fails
+  ASSERT_EQ(shop.place_for(customer("ann")).status, 201);
+  // The shopper adds again before the runner's retry: one more mug, a lamp.
+  shop.carts.put("ann", {{"mug", 2}, {"lamp", 1}});
+  shop.store.make_due();
+  shop.tasks.run_due();
+  EXPECT_EQ(shop.carts.lines_of("ann"), (std::vector<svc::Line>{{"mug", 1}, {"lamp", 1}}));
+  // And the same order's removal once more (a second runner, a replay): nothing.
+  const auto task = shop.store.tasks_of(TaskKind::remove_bought).at(0).task;
+  shop.tasks.attempt(task, 0);
+  EXPECT_EQ(shop.carts.lines_of("ann"), (std::vector<svc::Line>{{"mug", 1}, {"lamp", 1}}));
+  // The next order takes exactly its own lines.
+  ASSERT_EQ(shop.place_for(customer("ann")).status, 201);
+  EXPECT_TRUE(shop.carts.lines_of("ann").empty());
 }
 
 TEST(OrderTasks, AReleaseThatFailsInlineIsScheduledAndRunLater) {
