@@ -83,6 +83,20 @@ const VARIANTS = {
   // The environments Argo CD syncs (deploy/argocd): eks's aws/ part, the
   // Secret from Secrets Manager (External Secrets), the Prometheus
   // Operator's objects, and each environment's own bounds and range.
+  dev: {
+    overlay: 'overlays/dev',
+    image: /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/emporium:v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/,
+    minReplicas: 1,
+    preRollout: ['shared', 'migration'],
+    stores: {
+      postgresql: { vpc: true, ports: [5432] },
+      redis: { vpc: true, ports: [6379] },
+      rabbitmq: { vpc: true, ports: [5671] },
+      smtp: { vpc: true, ports: [465] },
+    },
+    edge: 'ingress',
+    environment: { host: 'dev.shop.example.com', vpc: '10.2.0.0/16', minReplicas: 1, gatewayMax: 2 },
+  },
   staging: {
     overlay: 'overlays/staging',
     image: /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/emporium:v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/,
