@@ -708,7 +708,12 @@ function vpcCidr(objects) {
 
 // ------------------------------------------------------------ secret scan
 
-const PLACEHOLDER = /change-me|^<[^>]*>$|^$/i;
+// An interpolation (Terraform's ${...}) names where a value comes from; it is
+// not a value.
+const PLACEHOLDER = /change-me|^<[^>]*>$|^$|^\$\{[^}]*\}$/i;
+// In HCL an unquoted value is an expression (module.db.password, string),
+// never a literal secret.
+const HCL_EXPRESSION = /^\s*[A-Za-z_][A-Za-z0-9_]*\s*=\s*[^"\s]/;
 // Where a committed file could hold a real secret.
 function secretFindings(file, text) {
   const findings = [];
@@ -722,8 +727,10 @@ function secretFindings(file, text) {
       if (!PLACEHOLDER.test(m[2])) findings.push(`${at}: a password in a URL (${m[1]}:…@)`);
     }
     const kv = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*"?([^"#]*?)"?\s*$/.exec(line);
+    const hclExpression = /\.(tf|tfvars)$/.test(file) && HCL_EXPRESSION.test(line);
     if (
       kv &&
+      !hclExpression &&
       /(SECRET|PASSWORD|PASSWD|PASS|TOKEN|API_?KEY|PRIVATE_?KEY)$/i.test(kv[1]) &&
       !/^(?:true|false|null|~|\d+)$/.test(kv[2]) &&
       !PLACEHOLDER.test(kv[2])
