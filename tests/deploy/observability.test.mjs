@@ -222,7 +222,7 @@ test('Alertmanager inhibits the symptoms while their cause fires', async () => {
     const got = await (await fetch(`${base}/api/v2/alerts`)).json();
     const map = Object.fromEntries(got.map((a) => [key(a), a.status.state]));
     return JSON.stringify(map, Object.keys(want).sort()) === JSON.stringify(want, Object.keys(want).sort()) ? map : null;
-  }, 15_000, async () => JSON.stringify(await (await fetch(`${base}/api/v2/alerts`)).json()));
+  }, 30_000, async () => JSON.stringify(await (await fetch(`${base}/api/v2/alerts`)).json()));
   assert.deepEqual(states, want);
 });
 
@@ -279,7 +279,7 @@ test('a real Prometheus scraping `emporium serve` gets a series from every recor
       if ((await query(n)).length > 0) missing.delete(n);
     }
     return missing.size === 0;
-  }, 60_000, () => `no series yet from: ${[...missing].join(', ')}`);
+  }, 120_000, () => `no series yet from: ${[...missing].join(', ')}`);
   const requests = await query('job:emporium_http_requests:rate5m{job="gateway"}');
   assert.ok(Number(requests[0].value[1]) > 0, 'the gateway\'s request rate is above 0');
   const failures = await query('job:emporium_login_failures:ratio_rate5m');
