@@ -80,6 +80,51 @@ const VARIANTS = {
     },
     edge: 'ingress',
   },
+  // The environments Argo CD syncs (deploy/argocd): eks's aws/ part, the
+  // Secret from Secrets Manager (External Secrets), the Prometheus
+  // Operator's objects, and each environment's own bounds and range.
+  dev: {
+    overlay: 'overlays/dev',
+    image: /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/emporium:v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/,
+    minReplicas: 1,
+    preRollout: ['shared', 'migration'],
+    stores: {
+      postgresql: { vpc: true, ports: [5432] },
+      redis: { vpc: true, ports: [6379] },
+      rabbitmq: { vpc: true, ports: [5671] },
+      smtp: { vpc: true, ports: [465] },
+    },
+    edge: 'ingress',
+    environment: { host: 'dev.shop.example.com', vpc: '10.2.0.0/16', minReplicas: 1, gatewayMax: 2 },
+  },
+  staging: {
+    overlay: 'overlays/staging',
+    image: /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/emporium:v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/,
+    minReplicas: 2,
+    preRollout: ['shared', 'migration'],
+    stores: {
+      postgresql: { vpc: true, ports: [5432] },
+      redis: { vpc: true, ports: [6379] },
+      rabbitmq: { vpc: true, ports: [5671] },
+      smtp: { vpc: true, ports: [465] },
+    },
+    edge: 'ingress',
+    environment: { host: 'staging.shop.example.com', vpc: '10.1.0.0/16', minReplicas: 2, gatewayMax: 4 },
+  },
+  prod: {
+    overlay: 'overlays/prod',
+    image: /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/emporium:v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/,
+    minReplicas: 3,
+    preRollout: ['shared', 'migration'],
+    stores: {
+      postgresql: { vpc: true, ports: [5432] },
+      redis: { vpc: true, ports: [6379] },
+      rabbitmq: { vpc: true, ports: [5671] },
+      smtp: { vpc: true, ports: [465] },
+    },
+    edge: 'ingress',
+    environment: { host: 'shop.example.com', vpc: '10.0.0.0/16', minReplicas: 3, gatewayMax: 20 },
+  },
   'eks+gateway-api': {
     overlay: 'overlays/eks',
     components: ['../../components/gateway-api'],
@@ -200,8 +245,14 @@ function containersOf(w) {
   const spec = podSpec(w);
   return [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
 }
+// A Secret that an ExternalSecret creates (spec.target.name) counts as there:
+// its keys are the ExternalSecret's data[].secretKey.
 function find(objects, kind, name) {
-  return objects.find((o) => o.kind === kind && o.metadata?.name === name);
+  const found = objects.find((o) => o.kind === kind && o.metadata?.name === name);
+  if (found || kind !== 'Secret') {
+    return found;
+  }
+  return objects.find((o) => o.kind === 'ExternalSecret' && (o.spec?.target?.name ?? o.metadata?.name) === name);
 }
 
 function selectorMatches(selector, labels) {
@@ -235,6 +286,9 @@ function durationSeconds(text) {
 }
 
 function secretData(secret) {
+  if (secret.kind === 'ExternalSecret') {
+    return Object.fromEntries((secret.spec.data ?? []).map((d) => [d.secretKey, '']));
+  }
   const out = {};
   for (const [k, v] of Object.entries(secret.data ?? {})) {
     out[k] = Buffer.from(v, 'base64').toString('utf8');
@@ -276,6 +330,15 @@ const require = createRequire(import.meta.url);
 function modelSpecifier(apiVersion, kind) {
   if (apiVersion.startsWith('gateway.networking.k8s.io/')) {
     return `@kubernetes-models/gateway-api/${apiVersion}/${kind}`;
+  }
+  if (apiVersion.startsWith('monitoring.coreos.com/')) {
+    return `@kubernetes-models/prometheus-operator/${apiVersion}/${kind}`;
+  }
+  if (apiVersion.startsWith('external-secrets.io/')) {
+    return `@kubernetes-models/external-secrets/${apiVersion}/${kind}`;
+  }
+  if (apiVersion.startsWith('argoproj.io/')) {
+    return `@kubernetes-models/argo-cd/${apiVersion}/${kind}`;
   }
   return `kubernetes-models/${apiVersion}/${kind}`;
 }
@@ -645,7 +708,12 @@ function vpcCidr(objects) {
 
 // ------------------------------------------------------------ secret scan
 
-const PLACEHOLDER = /change-me|^<[^>]*>$|^$/i;
+// An interpolation (Terraform's ${...}) names where a value comes from; it is
+// not a value.
+const PLACEHOLDER = /change-me|^<[^>]*>$|^$|^\$\{[^}]*\}$/i;
+// In HCL an unquoted value is an expression (module.db.password, string),
+// never a literal secret.
+const HCL_EXPRESSION = /^\s*[A-Za-z_][A-Za-z0-9_]*\s*=\s*[^"\s]/;
 // Where a committed file could hold a real secret.
 function secretFindings(file, text) {
   const findings = [];
@@ -659,8 +727,10 @@ function secretFindings(file, text) {
       if (!PLACEHOLDER.test(m[2])) findings.push(`${at}: a password in a URL (${m[1]}:…@)`);
     }
     const kv = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*"?([^"#]*?)"?\s*$/.exec(line);
+    const hclExpression = /\.(tf|tfvars)$/.test(file) && HCL_EXPRESSION.test(line);
     if (
       kv &&
+      !hclExpression &&
       /(SECRET|PASSWORD|PASSWD|PASS|TOKEN|API_?KEY|PRIVATE_?KEY)$/i.test(kv[1]) &&
       !/^(?:true|false|null|~|\d+)$/.test(kv[2]) &&
       !PLACEHOLDER.test(kv[2])
@@ -980,7 +1050,7 @@ for (const [name, variant] of Object.entries(VARIANTS)) {
       const objects = render(name);
       const selector = inSelector(variant.preRollout);
       const selected = objects.filter((o) => selectorMatches(selector, labelsOf(o)));
-      const has = (kind, n) => selected.some((o) => o.kind === kind && o.metadata.name === n);
+      const has = (kind, n) => Boolean(find(selected, kind, n));
       const job = selected.find((o) => o.kind === 'Job');
       assert.ok(job, `-l 'app.kubernetes.io/component in (${variant.preRollout})' selects the migration Job`);
       assert.ok(has('Namespace', NAMESPACE), 'selects the Namespace');
@@ -1027,8 +1097,8 @@ for (const [name, variant] of Object.entries(VARIANTS)) {
       const check = (where, key) => {
         if (key.startsWith('EMPORIUM_') && !known.has(key)) errors.push(`${where}: ${key} is not an Emporium setting`);
       };
-      for (const o of objects.filter((x) => x.kind === 'ConfigMap' || x.kind === 'Secret')) {
-        const data = o.kind === 'Secret' ? secretData(o) : { ...(o.data ?? {}) };
+      for (const o of objects.filter((x) => ['ConfigMap', 'Secret', 'ExternalSecret'].includes(x.kind))) {
+        const data = o.kind === 'ConfigMap' ? { ...(o.data ?? {}) } : secretData(o);
         for (const k of Object.keys(data)) check(id(o), k);
       }
       for (const w of objects.filter(isWorkload)) {
@@ -1041,7 +1111,7 @@ for (const [name, variant] of Object.entries(VARIANTS)) {
             const src = find(objects, e.configMapRef ? 'ConfigMap' : 'Secret', ref.name);
             assert.ok(src, `${id(w)}: envFrom ${ref.name} exists`);
             if (e.prefix) errors.push(`${id(w)}: envFrom ${ref.name} has a prefix`);
-            const data = src.kind === 'Secret' ? secretData(src) : src.data ?? {};
+            const data = src.kind === 'ConfigMap' ? src.data ?? {} : secretData(src);
             for (const k of Object.keys(data)) {
               if (!k.startsWith('EMPORIUM_')) errors.push(`${id(src)}: ${k} reaches ${id(w)} but is not an Emporium setting`);
             }
@@ -1264,5 +1334,81 @@ for (const [name, variant] of Object.entries(VARIANTS)) {
       }
       assert.deepEqual(findings, []);
     });
+
+    if (variant.environment) {
+      const env = variant.environment;
+      const envName = name;
+
+      test('the environment: its host, VPC range, autoscaling bounds and IAM role', () => {
+        const objects = render(name);
+        const ing = objects.find((o) => o.kind === 'Ingress');
+        assert.deepEqual(ing.spec.rules.map((r) => r.host), [env.host], 'the Ingress serves the environment\'s host');
+        assert.deepEqual(vpcCidr(objects), [env.vpc], 'egress to the data stores names the environment\'s VPC range');
+        const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler');
+        assert.equal(hpas.length, SERVICES.length, 'one autoscaler per service');
+        for (const h of hpas) {
+          assert.equal(h.spec.minReplicas, env.minReplicas, `${id(h)}: minReplicas`);
+        }
+        assert.equal(find(objects, 'HorizontalPodAutoscaler', 'gateway').spec.maxReplicas, env.gatewayMax, 'the gateway\'s maxReplicas');
+        const sa = find(objects, 'ServiceAccount', 'emporium');
+        assert.match(sa.metadata.annotations?.['eks.amazonaws.com/role-arn'] ?? '', new RegExp(`^arn:aws:iam::\\d{12}:role/emporium-${envName}-app$`),
+          'the ServiceAccount assumes the environment\'s app role (Terraform output app_role_arn)');
+        const account = sa.metadata.annotations['eks.amazonaws.com/role-arn'].split(':')[4];
+        for (const w of objects.filter((o) => isWorkload(o) && isEmporium(o))) {
+          for (const c of containersOf(w)) {
+            assert.ok(c.image.startsWith(`${account}.dkr.ecr.`), `${id(w)}: image ${c.image} is from the environment's account ${account}`);
+          }
+        }
+      });
+
+      test('the Secret comes from Secrets Manager with every key of the eks example', () => {
+        const objects = render(name);
+        assert.deepEqual(objects.filter((o) => o.kind === 'Secret').map(id), [], 'no Secret is rendered from git');
+        const es = objects.find((o) => o.kind === 'ExternalSecret');
+        assert.ok(es, 'an ExternalSecret');
+        assert.equal(es.spec.target.name, 'emporium-secrets');
+        const store = find(objects, es.spec.secretStoreRef.kind, es.spec.secretStoreRef.name);
+        assert.ok(store, `its ${es.spec.secretStoreRef.kind} ${es.spec.secretStoreRef.name} exists`);
+        assert.equal(store.spec.provider.aws.service, 'SecretsManager');
+        assert.equal(store.spec.provider.aws.auth.jwt.serviceAccountRef.name, 'emporium', 'the store signs in as the IRSA ServiceAccount');
+        const example = readFileSync(path.join(k8sDir, 'overlays', 'eks', 'secrets.env.example'), 'utf8');
+        const wanted = [...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();
+        assert.deepEqual(es.spec.data.map((d) => d.secretKey).sort(), wanted, 'the same keys as eks/secrets.env.example');
+        for (const d of es.spec.data) {
+          assert.equal(d.remoteRef.key, `emporium/${envName}/app`, `${d.secretKey}: read from emporium/${envName}/app`);
+          assert.equal(d.remoteRef.property, d.secretKey);
+        }
+      });
+
+      test('Prometheus scrapes every service and loads the rules of deploy/observability', async () => {
+        const objects = render(name);
+        const monitors = objects.filter((o) => o.kind === 'ServiceMonitor');
+        assert.equal(monitors.length, 1, 'one ServiceMonitor');
+        const [sm] = monitors;
+        assert.ok(sm.spec.namespaceSelector.matchNames.includes(NAMESPACE));
+        for (const svc of objects.filter((o) => o.kind === 'Service' && isEmporium(o))) {
+          assert.ok(selectorMatches(sm.spec.selector, labelsOf(svc)), `the ServiceMonitor selects Service ${svc.metadata.name}`);
+          for (const ep of sm.spec.endpoints) {
+            assert.ok(svc.spec.ports.some((p) => p.name === ep.port), `Service ${svc.metadata.name} has port ${ep.port}`);
+          }
+        }
+        assert.ok(sm.spec.endpoints.every((ep) => ep.path === '/metrics' && ep.honorLabels === true), 'endpoints scrape /metrics with honorLabels');
+        const { renderPrometheusRule } = await import('../../scripts/prometheus-rule.mjs');
+        const generated = YAML.parse(renderPrometheusRule());
+        const rule = objects.find((o) => o.kind === 'PrometheusRule');
+        assert.ok(rule, 'a PrometheusRule');
+        assert.deepEqual(rule.spec, generated.spec,
+          'the PrometheusRule differs from deploy/observability/rules: run node scripts/prometheus-rule.mjs');
+        const pods = podsOf(objects);
+        const prometheus = {
+          kind: 'pod', name: 'monitoring/prometheus', namespace: 'monitoring',
+          nsLabels: { 'kubernetes.io/metadata.name': 'monitoring' }, labels: { 'app.kubernetes.io/name': 'prometheus' }, ports: [],
+        };
+        const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
+        for (const pod of pods.filter((p) => isEmporium(p.workload) && isLongRunning(p.workload))) {
+          assert.ok(flowAllowed(policies, prometheus, pod, 8080), `Prometheus may scrape ${pod.name} on 8080`);
+        }
+      });
+    }
   });
 }

