@@ -43,10 +43,11 @@ start_test_services
 export ASAN_OPTIONS="abort_on_error=0:halt_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 find "$build" -name '*.gcda' -delete
-# The node checks (OpenAPI, manifests, podman) test files and the image, not
-# the C++ code: the plain build runs them.
+# The node checks (OpenAPI, manifests, podman, delivery files, the browser)
+# test documents, files, the image and the web app through the binary: the
+# plain build runs them.
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)" --timeout 900 \
-  -E '^(openapi\.document|deploy\.)'
+  -E '^(openapi|deploy|delivery|e2e)\.'
 
 if [ "$mode" != sanitize ]; then
   echo "coverage of src/ and lib/ (unit and integration suites):"
