@@ -21,6 +21,9 @@ function readUser(): User | null {
 
 export const currentUser = new Store<User | null>(readUser());
 
+// True once a stored login could not be renewed (the sign-in page says so).
+export const sessionEnded = new Store<boolean>(false);
+
 let timer: ReturnType<typeof setTimeout> | undefined;
 let refreshing: Promise<boolean> | null = null;
 
@@ -61,6 +64,9 @@ export function refresh(): Promise<boolean> {
         return true;
       } catch (e) {
         if (e instanceof ApiError && e.status > 0) {
+          if (currentUser.get() !== null) {
+            sessionEnded.set(true);
+          }
           forget();
         }
         return false;
@@ -74,6 +80,7 @@ export function refresh(): Promise<boolean> {
 
 export async function signIn(email: string, password: string): Promise<User> {
   remember((await request<LoginAnswer>('POST', '/api/users/login', { email, password }, false)).body);
+  sessionEnded.set(false);
   return currentUser.get() as User;
 }
 

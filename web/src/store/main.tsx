@@ -12,8 +12,8 @@ import { CartPage, Checkout } from './pages/cart';
 import { Catalog, Home, ProductPage } from './pages/catalog';
 import { OrderPage, Orders } from './pages/orders';
 
-// A one-off message shown above the next page (e.g. after signing out).
-export const flash = new Store<string | null>(null);
+// A one-off message shown above one page (e.g. "signed out" on the home page).
+export const flash = new Store<{ text: string; at: string } | null>(null);
 
 function Header() {
   const user = useStore(currentUser);
@@ -28,7 +28,7 @@ function Header() {
   const onSignOut = async () => {
     await signOut().catch(() => undefined);
     forgetCart();
-    flash.set('You are signed out.');
+    flash.set({ text: 'You are signed out.', at: '/' });
     route('/');
   };
   return (
@@ -47,7 +47,8 @@ function Header() {
       <nav aria-label="Account">
         <a href="/products">Products</a>
         <a href="/cart" class="cart-link">
-          Cart <span class="count">({count})</span>
+          Cart{' '}
+          <span class="count">({count})</span>
         </a>
         {user ? (
           <>
@@ -72,15 +73,7 @@ function Header() {
 function Flash() {
   const message = useStore(flash);
   const { url } = useLocation();
-  useEffect(() => {
-    const shownAt = url;
-    return () => {
-      if (shownAt !== here()) {
-        flash.set(null);
-      }
-    };
-  }, [url]);
-  return message ? <Alert kind="info">{message}</Alert> : null;
+  return message && message.at === url ? <Alert kind="info">{message.text}</Alert> : null;
 }
 
 function NotFound() {

@@ -2,7 +2,8 @@ import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { ApiError, api, fieldsOf, messageOf } from '../../shared/api';
 import type { FieldErrors } from '../../shared/api';
-import { safeNext, signIn } from '../../shared/session';
+import { safeNext, sessionEnded, signIn } from '../../shared/session';
+import { useStore } from '../../shared/store';
 import { Alert, Field, useTitle } from '../../shared/ui';
 import { mergeGuestCart } from '../cart';
 
@@ -25,6 +26,7 @@ export function SignIn() {
   useTitle('Sign in');
   const { query, route } = useLocation();
   const next = safeNext(query.next);
+  const ended = useStore(sessionEnded);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [fields, setFields] = useState<FieldErrors>({});
@@ -49,7 +51,7 @@ export function SignIn() {
   return (
     <div class="narrow">
       <h1>Sign in</h1>
-      {query.expired && <Alert kind="info">Your session has expired. Please sign in again.</Alert>}
+      {(query.expired || ended) && <Alert kind="info">Your session has expired. Please sign in again.</Alert>}
       {error && <Alert>{error}</Alert>}
       <form onSubmit={onSubmit} noValidate>
         <Field label="Email" name="email" type="email" autoComplete="email" value={email} error={fields.email} onValue={setEmail} />
