@@ -17,6 +17,7 @@
 #include "obs/log.hpp"
 #include "order/service.hpp"
 #include "product/service.hpp"
+#include "storefront/service.hpp"
 #include "user/service.hpp"
 
 namespace emporium {
@@ -91,18 +92,38 @@ void add_pool_metrics(obs::Registry& metrics,
 
 const std::vector<ServiceModule>& service_modules() {
   static const std::vector<ServiceModule> modules = {
-      product::module(), user::module(),         cart::module(),
-      order::module(),   notification::module(), gateway::module(),
+      product::module(),      user::module(),    cart::module(),       order::module(),
+      notification::module(), gateway::module(), storefront::module(),
   };
   return modules;
 }
+
+namespace {
+
+bool switched_on(const config::Config& config, const ServiceModule& m) {
+  return m.switch_setting.empty() || config.boolean(std::string(m.switch_setting));
+}
+
+// Adds the modules that run beside the gateway, when it is in `out`.
+void add_gateway_companions(const config::Config& config, std::vector<std::string>& out) {
+  if (!contains(out, "gateway")) {
+    return;
+  }
+  for (const auto& m : service_modules()) {
+    if (m.with_gateway && !contains(out, m.name) && switched_on(config, m)) {
+      out.emplace_back(m.name);
+    }
+  }
+}
+
+}  // namespace
 
 std::vector<std::string> selected_services(const config::Config& config) {
   const auto& value = config.str("services");
   std::vector<std::string> out;
   if (value == "all") {
     for (const auto& m : service_modules()) {
-      if (m.in_all) {
+      if (m.in_all && switched_on(config, m)) {
         out.emplace_back(m.name);
       }
     }
@@ -110,15 +131,16 @@ std::vector<std::string> selected_services(const config::Config& config) {
   }
   for (auto& name : config::split_list(value)) {
     if (find_module(name) == nullptr) {
-      throw config::ConfigError(
-          "invalid value for services: unknown service '" + name +
-          "' (expected all, or a list of product, user, cart, order, notification, gateway)");
+      throw config::ConfigError("invalid value for services: unknown service '" + name +
+                                "' (expected all, or a list of product, user, cart, order, "
+                                "notification, gateway, storefront)");
     }
     out.push_back(std::move(name));
   }
   if (out.empty()) {
     throw config::ConfigError("invalid value for services: empty");
   }
+  add_gateway_companions(config, out);
   return out;
 }
 

@@ -59,7 +59,9 @@ std::vector<config::KeyDef> backend_keys() {
        "CA certificates (PEM) that an amqps:// broker's certificate must chain to"},
       {"services", Kind::string, "all",
        "Services this process runs: all, or a list of product, user, cart, order, notification, "
-       "gateway"},
+       "gateway (storefront runs with gateway and in all)"},
+      {"storefront", Kind::boolean, "true",
+       "Serve the storefront (/) and admin console (/admin) where the public edge listens"},
   };
 }
 

@@ -154,6 +154,27 @@ core::Result<Identity, TokenError> Tokens::verify(std::string_view token,
   return Identity{*sub, *role, *jti};
 }
 
+std::optional<std::string> cookie(const http::Request& req, std::string_view name) {
+  auto cookies = req.headers.get("Cookie");
+  if (!cookies) {
+    return std::nullopt;
+  }
+  std::string_view rest = *cookies;
+  while (!rest.empty()) {
+    const auto semi = rest.find(';');
+    auto pair = rest.substr(0, semi);
+    rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+    while (!pair.empty() && pair.front() == ' ') {
+      pair.remove_prefix(1);
+    }
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
+      return std::string(pair.substr(eq + 1));
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> token_from(const http::Request& req) {
   if (auto h = req.headers.get("Authorization")) {
     constexpr std::string_view prefix = "Bearer ";
@@ -162,22 +183,7 @@ std::optional<std::string> token_from(const http::Request& req) {
     }
     return std::string();  // present but not a bearer token: invalid
   }
-  if (auto cookies = req.headers.get("Cookie")) {
-    std::string_view rest = *cookies;
-    while (!rest.empty()) {
-      const auto semi = rest.find(';');
-      auto pair = rest.substr(0, semi);
-      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
-      while (!pair.empty() && pair.front() == ' ') {
-        pair.remove_prefix(1);
-      }
-      const auto eq = pair.find('=');
-      if (eq != std::string_view::npos && pair.substr(0, eq) == kSessionCookie) {
-        return std::string(pair.substr(eq + 1));
-      }
-    }
-  }
-  return std::nullopt;
+  return cookie(req, kSessionCookie);
 }
 
 core::Result<Identity, AuthError> authenticate(const http::Request& req, const Tokens& tokens) {
@@ -231,18 +237,37 @@ bool verify_password(std::string_view encoded, std::string_view password) {
   return argon2id_verify(e.c_str(), password.data(), password.size()) == ARGON2_OK;
 }
 
-std::string session_cookie(std::string_view token, std::chrono::seconds max_age, bool secure) {
-  std::string out(kSessionCookie);
-  out.append("=").append(token).append("; Path=/; HttpOnly; SameSite=Strict; Max-Age=");
-  out.append(std::to_string(max_age.count()));
+namespace {
+
+std::string set_cookie(std::string_view name, std::string_view path, std::string_view value,
+                       std::chrono::seconds max_age, bool secure) {
+  std::string out(name);
+  out.append("=").append(value).append("; Path=").append(path);
+  out.append("; HttpOnly; SameSite=Strict; Max-Age=").append(std::to_string(max_age.count()));
   if (secure) {
     out.append("; Secure");
   }
   return out;
 }
 
+constexpr std::string_view kRefreshPath = "/api/users";
+
+}  // namespace
+
+std::string session_cookie(std::string_view token, std::chrono::seconds max_age, bool secure) {
+  return set_cookie(kSessionCookie, "/", token, max_age, secure);
+}
+
 std::string clear_session_cookie(bool secure) {
   return session_cookie("", std::chrono::seconds(0), secure);
+}
+
+std::string refresh_cookie(std::string_view token, std::chrono::seconds max_age, bool secure) {
+  return set_cookie(kRefreshCookie, kRefreshPath, token, max_age, secure);
+}
+
+std::string clear_refresh_cookie(bool secure) {
+  return refresh_cookie("", std::chrono::seconds(0), secure);
 }
 
 }  // namespace emporium::auth

@@ -11,6 +11,8 @@
 namespace emporium::auth {
 
 inline constexpr std::string_view kSessionCookie = "emporium_session";
+// The refresh token for browsers (HttpOnly, sent only to /api/users).
+inline constexpr std::string_view kRefreshCookie = "emporium_refresh";
 inline constexpr std::string_view kRoleAdmin = "admin";
 inline constexpr std::string_view kRoleCustomer = "customer";
 inline constexpr std::string_view kRoleService = "service";
@@ -75,6 +77,9 @@ class Tokens {
   TokenSettings settings_;
 };
 
+// The value of the cookie `name` in the request's Cookie header, if sent.
+std::optional<std::string> cookie(const http::Request& req, std::string_view name);
+
 // The bearer token from `Authorization: Bearer …`, else the session cookie.
 std::optional<std::string> token_from(const http::Request& req);
 
@@ -95,5 +100,8 @@ bool verify_password(std::string_view encoded, std::string_view password);
 // Set-Cookie values for the session cookie.
 std::string session_cookie(std::string_view token, std::chrono::seconds max_age, bool secure);
 std::string clear_session_cookie(bool secure);
+// Set-Cookie values for the refresh cookie (Path=/api/users).
+std::string refresh_cookie(std::string_view token, std::chrono::seconds max_age, bool secure);
+std::string clear_refresh_cookie(bool secure);
 
 }  // namespace emporium::auth

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <boost/url/url.hpp>
 #include <charconv>
 #include <cmath>
 
@@ -127,10 +129,15 @@ const boost::json::value* Fields::get(std::string_view name, bool required) {
   return v;
 }
 
+bool Fields::given(std::string_view name) const {
+  const auto* v = o_.if_contains(name);
+  return v != nullptr && !(v->is_string() && v->get_string().empty());
+}
+
 std::optional<std::string> Fields::string(std::string_view name, std::size_t min_len,
                                           std::size_t max_len, bool required) {
   const auto* v = get(name, required);
-  if (v == nullptr) {
+  if (v == nullptr || (!required && min_len > 0 && !given(name))) {
     return std::nullopt;
   }
   if (!v->is_string()) {
@@ -258,6 +265,45 @@ boost::json::object pagination(const PageRequest& p, std::int64_t total) {
                              {"limit", p.limit},
                              {"total", total},
                              {"pages", (total + p.limit - 1) / p.limit}};
+}
+
+namespace {
+
+std::string page_link(const Request& req, const PageRequest& p, std::int64_t page) {
+  boost::urls::url u;
+  u.set_path(req.path);
+  for (const auto& [name, value] : req.query) {
+    if (name != "page" && name != "limit") {
+      u.params().append({name, value});
+    }
+  }
+  u.params().append({"page", std::to_string(page)});
+  u.params().append({"limit", std::to_string(p.limit)});
+  return std::string(u.buffer());
+}
+
+}  // namespace
+
+void add_paging_headers(Response& res, const Request& req, const PageRequest& p,
+                        std::int64_t total) {
+  const std::int64_t last = std::max<std::int64_t>(1, (total + p.limit - 1) / p.limit);
+  std::string link;
+  const auto add = [&](std::int64_t page, std::string_view rel) {
+    if (!link.empty()) {
+      link += ", ";
+    }
+    link += fmt::format("<{}>; rel=\"{}\"", page_link(req, p, page), rel);
+  };
+  add(1, "first");
+  if (p.page > 1) {
+    add(std::min(p.page - 1, last), "prev");
+  }
+  if (p.page < last) {
+    add(p.page + 1, "next");
+  }
+  add(last, "last");
+  res.headers.set("Link", link);
+  res.headers.set("X-Total-Count", std::to_string(total));
 }
 
 Response query_problem(std::vector<FieldError> errors) {

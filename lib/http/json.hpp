@@ -53,7 +53,12 @@ class Fields {
   Fields(const boost::json::object& o, const std::set<std::string_view>& allowed);
 
   bool has(std::string_view name) const { return o_.contains(name); }
+  // Present with a value other than an empty string: an empty optional
+  // string ("" sent by a form left blank) counts as absent.
+  bool given(std::string_view name) const;
 
+  // An optional (required = false) string that must not be empty
+  // (min_len > 0) sent as "" reads as absent: nullopt, no error.
   std::optional<std::string> string(std::string_view name, std::size_t min_len, std::size_t max_len,
                                     bool required = true);
   std::optional<std::int64_t> integer(std::string_view name, std::int64_t min, std::int64_t max,
@@ -121,6 +126,12 @@ struct PageRequest {
 PageRequest page_request(const Request& req, std::vector<FieldError>& errors);
 // {"page","limit","total","pages"}
 boost::json::object pagination(const PageRequest& p, std::int64_t total);
+// Adds `X-Total-Count: total` and an RFC 8288 `Link` header with the
+// first, prev, next and last pages of the list `req` asked for (prev/next
+// only when they exist): relative references to req.path, keeping every
+// other query parameter as sent and setting page and limit.
+void add_paging_headers(Response& res, const Request& req, const PageRequest& p,
+                        std::int64_t total);
 // 400 naming the first invalid query parameter and listing them all.
 Response query_problem(std::vector<FieldError> errors);
 

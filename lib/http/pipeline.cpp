@@ -145,7 +145,8 @@ void Pipeline::decorate(const Request& req, Response& res) const {
       if (!any) {
         h.set("Access-Control-Allow-Credentials", "true");
       }
-      h.set("Access-Control-Expose-Headers", "X-Request-Id, Location, WWW-Authenticate");
+      h.set("Access-Control-Expose-Headers",
+            "X-Request-Id, Location, WWW-Authenticate, Link, X-Total-Count, Retry-After");
     }
     h.add("Vary", "Origin");
   }

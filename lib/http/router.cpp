@@ -87,9 +87,10 @@ const Route* longest_prefix(const std::vector<std::pair<std::string, Route>>& pr
   const Route* best = nullptr;
   std::size_t best_len = 0;
   for (const auto& [prefix, route] : prefixes) {
-    const bool hit = encoded_path == prefix || (encoded_path.size() > prefix.size() &&
-                                                encoded_path.substr(0, prefix.size()) == prefix &&
-                                                encoded_path[prefix.size()] == '/');
+    const bool hit =
+        encoded_path == prefix ||
+        (encoded_path.size() > prefix.size() && encoded_path.substr(0, prefix.size()) == prefix &&
+         (prefix == "/" || encoded_path[prefix.size()] == '/'));
     if (hit && prefix.size() >= best_len) {
       best = &route;
       best_len = prefix.size();
@@ -147,7 +148,7 @@ void Router::add_prefix(std::string_view prefix, Handler handler, RouteOptions o
   while (p.size() > 1 && p.back() == '/') {
     p.pop_back();
   }
-  Route r{"*", p + "/*", std::move(handler), options, {}};
+  Route r{"*", p == "/" ? "/*" : p + "/*", std::move(handler), options, {}};
   prefixes_.emplace_back(std::move(p), std::move(r));
 }
 

@@ -48,8 +48,8 @@ class Router {
 
   // Registers a handler for every method on `prefix` and every path below it
   // ("/api/cart" matches "/api/cart" and "/api/cart/u1/items"). Used only
-  // when no template route matches; the longest prefix wins. Its route
-  // template (for metrics and logs) is "<prefix>/*".
+  // when no template route matches; the longest prefix wins ("/" matches
+  // every path). Its route template (for metrics and logs) is "<prefix>/*".
   void add_prefix(std::string_view prefix, Handler handler, RouteOptions options = {});
 
   // Finds the route for `encoded_path` (the path as sent, without query).

@@ -15,5 +15,7 @@ std::vector<std::pair<std::string_view, std::string_view>> notification_migratio
 // The notification service's mail templates (src/notification/templates/*.txt).
 std::vector<std::pair<std::string_view, std::string_view>> mail_templates();
 std::vector<std::pair<std::string_view, std::string_view>> demo_catalog();
+// The built storefront (web/dist; path relative to it, bytes), variants included.
+std::vector<std::pair<std::string_view, std::string_view>> storefront_assets();
 
 }  // namespace emporium::embedded

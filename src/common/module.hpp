@@ -127,6 +127,11 @@ struct ServiceModule {
   // Part of `services=all` (the all-in-one shape). The gateway is not: there
   // the services' routes are the listener's own.
   bool in_all = true;
+  // Also runs wherever the gateway does (the public edge of the split shape).
+  bool with_gateway = false;
+  // A boolean setting that turns the module off where it would run by
+  // default (in services=all or beside the gateway); "" for none.
+  std::string_view switch_setting{};
 };
 
 }  // namespace emporium

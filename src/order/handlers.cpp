@@ -28,6 +28,7 @@ json::object order_json(const Order& o) {
                                  {"subtotal", http::money(i.price_cents * i.quantity)}});
   }
   return json::object{{"id", o.id},
+                      {"_id", o.id},
                       {"userId", o.user_id},
                       {"items", std::move(items)},
                       {"total", http::money(o.total_cents)},
@@ -247,26 +248,33 @@ core::Result<void, PlaceConflict> Handlers::store(const Order& order,
 Response Handlers::list(const Request& req, const auth::Identity& who) {
   std::vector<http::FieldError> errors;
   const auto page = http::page_request(req, errors);
+  OrderQuery query;
+  if (auto s = req.query_param("status"); s && !s->empty()) {
+    query.status = parse_status(*s);
+    if (!query.status) {
+      errors.push_back(
+          {"status", "Must be one of pending, processing, shipped, delivered, cancelled"});
+    }
+  }
   if (!errors.empty()) {
     return http::query_problem(std::move(errors));
   }
-  std::optional<std::string> user_id;
   if (auto u = req.query_param("userId"); u && !u->empty()) {
-    user_id = std::string(*u);
+    query.user_id = std::string(*u);
   } else if (!who.is_admin()) {
-    user_id = who.subject;
+    query.user_id = who.subject;
   }
-  if (user_id && !who.may_act_for(*user_id)) {
+  if (query.user_id && !who.may_act_for(*query.user_id)) {
     return problem(Failure{.code = Error::orders_forbidden});
   }
-  const auto found = store_.list(user_id, page.limit, page.offset());
+  const auto found = store_.list(query, page.limit, page.offset());
   json::array orders;
   for (const auto& o : found.orders) {
     orders.push_back(order_json(o));
   }
-  return http::json_response(200,
-                             json::object{{"orders", std::move(orders)},
-                                          {"pagination", http::pagination(page, found.total)}});
+  auto res = http::json_response(200, std::move(orders));
+  http::add_paging_headers(res, req, page, found.total);
+  return res;
 }
 
 Response Handlers::get(const Request& req, const auth::Identity& who) {

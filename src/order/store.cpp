@@ -25,14 +25,20 @@ constexpr std::string_view kByIdempotencyKey =
 constexpr std::string_view kItems =
     "SELECT product_id, product_name, quantity, price_cents FROM order_items WHERE order_id = $1 "
     "ORDER BY product_name, product_id";
+// $2 is the status to show, NULL for every status.
 constexpr std::string_view kListForUser =
     "SELECT id, user_id, status, total_cents, currency, shipping_address, created_at, updated_at "
-    "FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3";
-constexpr std::string_view kCountForUser = "SELECT count(*) FROM orders WHERE user_id = $1";
+    "FROM orders WHERE user_id = $1 AND status = coalesce($2, status) "
+    "ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4";
+constexpr std::string_view kCountForUser =
+    "SELECT count(*) FROM orders WHERE user_id = $1 AND status = coalesce($2, status)";
+// $1 is the status to show, NULL for every status.
 constexpr std::string_view kListAll =
     "SELECT id, user_id, status, total_cents, currency, shipping_address, created_at, updated_at "
-    "FROM orders ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2";
-constexpr std::string_view kCountAll = "SELECT count(*) FROM orders";
+    "FROM orders WHERE status = coalesce($1, status) "
+    "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3";
+constexpr std::string_view kCountAll =
+    "SELECT count(*) FROM orders WHERE status = coalesce($1, status)";
 constexpr std::string_view kSetStatus =
     "UPDATE orders SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2";
 
@@ -101,14 +107,16 @@ std::optional<Order> SqlStore::find_by_key(const std::string& user_id, const std
   return load(*c, rows[0].text(0));
 }
 
-OrderPage SqlStore::list(const std::optional<std::string>& user_id, std::int64_t limit,
-                         std::int64_t offset) {
+OrderPage SqlStore::list(const OrderQuery& query, std::int64_t limit, std::int64_t offset) {
   auto c = db_.acquire();
-  const auto rows = user_id ? c->exec(kListForUser, {*user_id, limit, offset}).rows
-                            : c->exec(kListAll, {limit, offset}).rows;
+  const db::Value status =
+      query.status ? db::Value(std::string(to_string(*query.status))) : db::Value(nullptr);
+  const auto& user = query.user_id;
+  const auto rows = user ? c->exec(kListForUser, {*user, status, limit, offset}).rows
+                         : c->exec(kListAll, {status, limit, offset}).rows;
   OrderPage page;
-  page.total = user_id ? c->exec(kCountForUser, {*user_id}).rows.at(0).integer(0)
-                       : c->exec(kCountAll).rows.at(0).integer(0);
+  page.total = user ? c->exec(kCountForUser, {*user, status}).rows.at(0).integer(0)
+                    : c->exec(kCountAll, {status}).rows.at(0).integer(0);
   for (const auto& r : rows) {
     page.orders.push_back(order_from(*c, r));
   }

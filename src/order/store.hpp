@@ -28,6 +28,13 @@ struct Order {
   std::vector<Item> items;
 };
 
+// Which orders a list shows: one user's (every user's when nullopt), in one
+// status (every status when nullopt).
+struct OrderQuery {
+  std::optional<std::string> user_id;
+  std::optional<Status> status;
+};
+
 // One page of orders, newest first, and how many there are in all.
 struct OrderPage {
   std::vector<Order> orders;
@@ -71,9 +78,8 @@ class Store {
   virtual std::optional<Order> find(const std::string& id) = 0;
   // The order `user_id` placed with Idempotency-Key `key`, if any.
   virtual std::optional<Order> find_by_key(const std::string& user_id, const std::string& key) = 0;
-  // Orders of `user_id` (every user's when nullopt), newest first.
-  virtual OrderPage list(const std::optional<std::string>& user_id, std::int64_t limit,
-                         std::int64_t offset) = 0;
+  // The orders `query` selects, newest first.
+  virtual OrderPage list(const OrderQuery& query, std::int64_t limit, std::int64_t offset) = 0;
 
   // In one transaction: retires the task `insurance_id` (fails with
   // reservation_expired, storing nothing, when it is no longer pending),
@@ -109,8 +115,7 @@ class SqlStore final : public Store {
 
   std::optional<Order> find(const std::string& id) override;
   std::optional<Order> find_by_key(const std::string& user_id, const std::string& key) override;
-  OrderPage list(const std::optional<std::string>& user_id, std::int64_t limit,
-                 std::int64_t offset) override;
+  OrderPage list(const OrderQuery& query, std::int64_t limit, std::int64_t offset) override;
   core::Result<void, PlaceConflict> place(const Order& order, const std::optional<std::string>& key,
                                           const std::string& insurance_id, const bus::Event& placed,
                                           const ScheduledTask& follow_up) override;

@@ -10,10 +10,10 @@ namespace json = boost::json;
 
 namespace {
 
-// Reads "currency": three upper-case letters; "USD" when absent in create
-// and replace mode.
+// Reads "currency": three upper-case letters; "USD" when absent (or "") in
+// create and replace mode.
 std::optional<std::string> read_currency(http::Fields& f, bool full) {
-  if (!f.has("currency")) {
+  if (!f.given("currency")) {
     return full ? std::optional<std::string>("USD") : std::nullopt;
   }
   auto currency = f.string("currency", 3, 3, false);
@@ -29,10 +29,11 @@ std::optional<std::string> read_currency(http::Fields& f, bool full) {
 }
 
 // Reads "imageUrl": null clears it, a string must be an http(s) URL; absent
-// clears it in create and replace mode.
+// (or "", as a form left blank sends it) clears it in create and replace mode
+// and keeps it in a patch.
 ImageChange read_image_url(const json::object& body, http::Fields& f, bool full) {
   const auto* v = body.if_contains("imageUrl");
-  if (v == nullptr) {
+  if (v == nullptr || !f.given("imageUrl")) {
     return ImageChange{.present = full, .url = std::nullopt};
   }
   if (v->is_null()) {
@@ -150,6 +151,7 @@ void apply(const ProductInput& in, Product& p) {
 json::object to_json(const Product& p) {
   return json::object{
       {"id", p.id},
+      {"_id", p.id},
       {"name", p.name},
       {"description", p.description},
       {"price", http::money(p.price_cents)},

@@ -65,11 +65,11 @@ http::Parsed<LoginInput> read_login(const boost::json::object& o) {
 
 http::Parsed<RefreshInput> read_refresh(const boost::json::object& o) {
   http::Fields f(o, {"refreshToken"});
-  auto token = f.string("refreshToken", 1, kRefreshTokenMax);
+  auto token = f.string("refreshToken", 1, kRefreshTokenMax, false);
   if (!f.ok()) {
     return core::fail(f.invalid());
   }
-  return RefreshInput{std::move(*token)};
+  return RefreshInput{std::move(token)};
 }
 
 http::Parsed<LogoutInput> read_logout(const boost::json::object& o) {

@@ -52,7 +52,7 @@ http::Parsed<LoginInput> read_login(const boost::json::object& o);
 
 // POST /api/users/refresh: {"refreshToken"}.
 struct RefreshInput {
-  std::string token{};
+  std::optional<std::string> token{};  // else the refresh cookie
 };
 http::Parsed<RefreshInput> read_refresh(const boost::json::object& o);
 

@@ -51,6 +51,8 @@ Response Handlers::issue_session(const User& u, const std::string& refresh_token
           {"user",
            json::object{{"id", u.id}, {"email", u.email}, {"name", u.name}, {"role", u.role}}}});
   res.headers.add("Set-Cookie", auth::session_cookie(access, ttl, settings_.cookie_secure));
+  res.headers.add("Set-Cookie", auth::refresh_cookie(refresh_token, settings_.refresh_ttl,
+                                                     settings_.cookie_secure));
   return res;
 }
 
@@ -97,9 +99,14 @@ Response Handlers::login(Request& req, const LoginInput& in) {
 }
 
 Response Handlers::refresh(Request& req, const RefreshInput& in) {
+  const auto sent = in.token ? in.token : auth::cookie(req, auth::kRefreshCookie);
+  if (!sent || sent->empty()) {
+    return http::problem(http::Invalid{.detail = "Validation failed: refreshToken Required",
+                                       .fields = {{"refreshToken", "Required"}}});
+  }
   const auto next = core::new_token();
   const auto rotation =
-      store_.rotate_refresh(core::sha256_hex(in.token), core::sha256_hex(next), refresh_expiry());
+      store_.rotate_refresh(core::sha256_hex(*sent), core::sha256_hex(next), refresh_expiry());
   switch (rotation.outcome) {
     case RotateOutcome::unknown:
       return fail(req, Error::refresh_unknown);
@@ -119,12 +126,16 @@ Response Handlers::refresh(Request& req, const RefreshInput& in) {
   return issue_session(*u, next);
 }
 
-Response Handlers::logout(Request&, LogoutInput in) {
-  if (in.token) {
+Response Handlers::logout(Request& req, LogoutInput in) {
+  if (!in.token) {
+    in.token = auth::cookie(req, auth::kRefreshCookie);
+  }
+  if (in.token && !in.token->empty()) {
     store_.revoke_family_of(core::sha256_hex(*in.token));
   }
   auto res = http::json_response(200, json::object{{"message", "Logged out"}});
   res.headers.add("Set-Cookie", auth::clear_session_cookie(settings_.cookie_secure));
+  res.headers.add("Set-Cookie", auth::clear_refresh_cookie(settings_.cookie_secure));
   return res;
 }
 

@@ -55,7 +55,7 @@ class UserService final : public Service {
                    return h.login(req, in);
                  }));
     r.add_public("POST", "/api/users/refresh",
-                 with_body<RefreshInput>(read_refresh, [&h](Request& req, const RefreshInput& in) {
+                 optional_body<RefreshInput>(read_refresh, [&h](Request& req, RefreshInput in) {
                    return h.refresh(req, in);
                  }));
     r.add_public("POST", "/api/users/logout",

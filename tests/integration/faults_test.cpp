@@ -99,7 +99,7 @@ TEST(Faults, PostgresRestartUnderLoadFailsFastRecoversAndLosesNoOrder) {
   }
   std::int64_t sold = 0;
   auto all = shop.call("GET", "/api/orders?limit=100", {}, shop.admin_token());
-  const auto total = all.obj().at("pagination").as_object().at("total").as_int64();
+  const auto total = std::stoll(std::string(all.headers.get("X-Total-Count").value_or("-1")));
   // A request cut off after its commit is answered 503 but its order stands
   // (a client retrying with its Idempotency-Key gets it back), so there may be
   // more stored orders than 201 answers, never fewer.
@@ -107,7 +107,7 @@ TEST(Faults, PostgresRestartUnderLoadFailsFastRecoversAndLosesNoOrder) {
   for (int page = 1; page <= (total + 99) / 100; ++page) {
     auto list = shop.call("GET", "/api/orders?limit=100&page=" + std::to_string(page), {},
                           shop.admin_token());
-    for (const auto& o : list.obj().at("orders").as_array()) {
+    for (const auto& o : list.arr()) {
       if (o.as_object().at("status").as_string() != "cancelled") {
         sold += o.as_object().at("items").as_array()[0].as_object().at("quantity").as_int64();
       }

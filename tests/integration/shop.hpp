@@ -24,6 +24,7 @@ struct Reply {
   // body["error"] for problem responses, "" otherwise.
   std::string error() const;
   const boost::json::object& obj() const { return body.as_object(); }
+  const boost::json::array& arr() const { return body.as_array(); }
 };
 
 struct Customer {

@@ -65,9 +65,10 @@ TEST_P(ShopTest, PrototypeJourney) {
 
   auto orders = shop->call("GET", "/api/orders?userId=" + ann.id, {}, ann.token);
   ASSERT_EQ(orders.status, 200);
-  ASSERT_EQ(orders.obj().at("orders").as_array().size(), 1U);
-  EXPECT_EQ(orders.obj().at("orders").as_array()[0].as_object().at("id"), order.obj().at("id"));
-  EXPECT_EQ(orders.obj().at("pagination").as_object().at("total").as_int64(), 1);
+  ASSERT_EQ(orders.arr().size(), 1U);
+  EXPECT_EQ(orders.arr()[0].as_object().at("id"), order.obj().at("id"));
+  EXPECT_EQ(orders.arr()[0].as_object().at("_id"), order.obj().at("id"));
+  EXPECT_EQ(orders.headers.get("X-Total-Count").value_or(""), "1");
 
   // The cart is empty afterwards and the stock went down by exactly 2.
   auto after = shop->call("GET", "/api/cart/" + ann.id, {}, ann.token);
@@ -118,7 +119,7 @@ TEST_P(ShopTest, CartAndOrdersAreClosedToOthers) {
   EXPECT_EQ(for_other.status, 403);
   // Eve's own list does not show Ann's order; the admin sees it.
   auto mine = shop->call("GET", "/api/orders", {}, eve.token);
-  EXPECT_TRUE(mine.obj().at("orders").as_array().empty());
+  EXPECT_TRUE(mine.arr().empty());
   EXPECT_EQ(shop->call("GET", "/api/orders/" + order_id, {}, shop->admin_token()).status, 200);
   EXPECT_EQ(shop->call("GET", "/api/cart/" + ann.id, {}, shop->admin_token()).status, 200);
 }
@@ -343,8 +344,7 @@ TEST_P(ShopTest, BadInputIsA4xxProblemAndChangesNothing) {
   EXPECT_EQ(p.obj().at("name").as_string(), "Stable");
   EXPECT_TRUE(
       shop->call("GET", "/api/cart/" + ann.id, {}, ann.token).obj().at("items").as_array().empty());
-  EXPECT_TRUE(
-      shop->call("GET", "/api/orders", {}, ann.token).obj().at("orders").as_array().empty());
+  EXPECT_TRUE(shop->call("GET", "/api/orders", {}, ann.token).arr().empty());
   EXPECT_EQ(
       shop->call("GET", "/api/products").obj().at("pagination").as_object().at("total").as_int64(),
       1);
@@ -394,7 +394,8 @@ TEST_P(ShopTest, ConcurrentBuyersNeverOversell) {
     EXPECT_TRUE(cart.obj().at("items").as_array().empty()) << cart.raw;
   }
   auto all = shop->call("GET", "/api/orders?limit=100", {}, shop->admin_token());
-  EXPECT_EQ(all.obj().at("pagination").as_object().at("total").as_int64(), 10);
+  EXPECT_EQ(all.headers.get("X-Total-Count").value_or(""), "10");
+  EXPECT_EQ(all.arr().size(), 10U);
 }
 
 TEST_P(ShopTest, SameIdempotencyKeyGivesOneOrderAndOneDecrement) {
@@ -409,7 +410,7 @@ TEST_P(ShopTest, SameIdempotencyKeyGivesOneOrderAndOneDecrement) {
   EXPECT_EQ(second.headers.get("Idempotent-Replayed"), "true");
   EXPECT_EQ(shop->stock_of(id), 7);
   auto orders = shop->call("GET", "/api/orders", {}, ann.token);
-  EXPECT_EQ(orders.obj().at("orders").as_array().size(), 1U);
+  EXPECT_EQ(orders.arr().size(), 1U);
   // Another key with an empty cart is a new attempt: 422.
   EXPECT_EQ(shop->place_order(ann, {"Idempotency-Key: checkout-43"}).status, 422);
 }
@@ -660,8 +661,7 @@ TEST(SplitShape, CartServiceStoppedDuringCheckoutOrderStandsAndCartEmptiesLater)
   }
   EXPECT_TRUE(emptied) << "cart was never emptied after the cart service came back";
   EXPECT_EQ(shop.stock_of(id), 3);
-  EXPECT_EQ(shop.call("GET", "/api/orders", {}, ann.token).obj().at("orders").as_array().size(),
-            1U);
+  EXPECT_EQ(shop.call("GET", "/api/orders", {}, ann.token).arr().size(), 1U);
 }
 
 }  // namespace

@@ -38,12 +38,12 @@ std::optional<Order> FakeStore::find_by_key(const std::string& user_id, const st
   return std::nullopt;
 }
 
-OrderPage FakeStore::list(const std::optional<std::string>& user_id, std::int64_t limit,
-                          std::int64_t offset) {
+OrderPage FakeStore::list(const OrderQuery& query, std::int64_t limit, std::int64_t offset) {
   std::lock_guard lock(mutex_);
   std::vector<Order> all;
   for (const auto& [id, o] : orders_) {
-    if (!user_id || o.user_id == *user_id) {
+    if ((!query.user_id || o.user_id == *query.user_id) &&
+        (!query.status || o.status == *query.status)) {
       all.push_back(sorted(o));
     }
   }

@@ -28,8 +28,7 @@ class FakeStore final : public Store {
  public:
   std::optional<Order> find(const std::string& id) override;
   std::optional<Order> find_by_key(const std::string& user_id, const std::string& key) override;
-  OrderPage list(const std::optional<std::string>& user_id, std::int64_t limit,
-                 std::int64_t offset) override;
+  OrderPage list(const OrderQuery& query, std::int64_t limit, std::int64_t offset) override;
   core::Result<void, PlaceConflict> place(const Order& order, const std::optional<std::string>& key,
                                           const std::string& insurance_id, const bus::Event& placed,
                                           const ScheduledTask& follow_up) override;

@@ -204,19 +204,21 @@ TEST(OrderList, CustomersSeeTheirOwnAdminsEveryones) {
   shop.carts.put("bob", {{"mug", 1}});
   ASSERT_EQ(shop.place_for(customer("bob")).status, 201);
 
-  auto mine = body_of(shop.list(customer("ann")));
-  ASSERT_EQ(mine.at("orders").as_array().size(), 1U);
-  EXPECT_EQ(mine.at("orders").as_array()[0].at("userId").as_string(), "ann");
-  EXPECT_EQ(mine.at("pagination").at("total").as_int64(), 1);
+  auto mine_res = shop.list(customer("ann"));
+  const auto mine = json::parse(mine_res.body).as_array();
+  ASSERT_EQ(mine.size(), 1U);
+  EXPECT_EQ(mine[0].at("userId").as_string(), "ann");
+  EXPECT_EQ(mine[0].at("_id"), mine[0].at("id"));
+  EXPECT_EQ(mine_res.headers.get("X-Total-Count").value_or(""), "1");
 
   auto res = shop.list(customer("ann"), "bob");
   EXPECT_EQ(res.status, 403);
   EXPECT_EQ(error_of(res), "Access denied to these orders");
 
-  auto all = body_of(shop.list(admin()));
-  EXPECT_EQ(all.at("orders").as_array().size(), 2U);
-  EXPECT_EQ(all.at("pagination").at("total").as_int64(), 2);
-  EXPECT_EQ(body_of(shop.list(admin(), "bob")).at("orders").as_array().size(), 1U);
+  auto all = shop.list(admin());
+  EXPECT_EQ(json::parse(all.body).as_array().size(), 2U);
+  EXPECT_EQ(all.headers.get("X-Total-Count").value_or(""), "2");
+  EXPECT_EQ(json::parse(shop.list(admin(), "bob").body).as_array().size(), 1U);
 }
 
 TEST(OrderStatusChange, AllowedMovesAndRefusedOnes) {

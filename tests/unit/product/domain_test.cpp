@@ -83,6 +83,32 @@ TEST(ProductInput, ImageUrlIsKeptClearedOrSet) {
             std::vector<std::string>{"imageUrl"});
 }
 
+// The prototype's product form sends "" for the fields left blank.
+TEST(ProductInput, BlankOptionalFieldsAreAbsent) {
+  const auto in = read_product_input(
+      json::parse(R"({"name":"Lamp","price":5,"category":"Home","description":"","imageUrl":"",
+                      "currency":""})")
+          .as_object(),
+      InputMode::create);
+  ASSERT_TRUE(in.ok());
+  Product p;
+  apply(*in, p);
+  EXPECT_FALSE(p.image_url);
+  EXPECT_EQ(p.description, "");
+  EXPECT_EQ(p.currency, "USD");
+  p.image_url = "https://cdn.example.com/old.jpg";
+  apply(*read_product_input(json::parse(R"({"imageUrl":""})").as_object(), InputMode::patch), p);
+  EXPECT_EQ(p.image_url, "https://cdn.example.com/old.jpg");
+}
+
+TEST(ProductJson, CarriesThePrototypesIdToo) {
+  Product p;
+  p.id = "p-1";
+  const auto o = to_json(p);
+  EXPECT_EQ(o.at("_id"), "p-1");
+  EXPECT_EQ(o.at("id"), "p-1");
+}
+
 TEST(ListQuery, DefaultsAndEveryParameter) {
   auto q = read_list_query(with_query({}));
   ASSERT_TRUE(q.ok());

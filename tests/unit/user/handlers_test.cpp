@@ -28,6 +28,16 @@ std::string error_of(const http::Response& res) {
   return std::string(body_of(res).at("error").as_string());
 }
 
+std::vector<std::string> set_cookies(const http::Response& res) {
+  std::vector<std::string> out;
+  for (const auto& [name, value] : res.headers.fields()) {
+    if (name == "Set-Cookie") {
+      out.push_back(value);
+    }
+  }
+  return out;
+}
+
 // Handlers over a fake store and fake passwords, and a customer "ann"
 // (password "ann-password") already registered.
 class UserHandlers : public ::testing::Test {
@@ -42,6 +52,11 @@ class UserHandlers : public ::testing::Test {
   }
   http::Response refresh(const std::string& token) {
     return handlers_.refresh(req_, RefreshInput{token});
+  }
+  http::Response refresh_from_cookie(const std::string& cookie_header) {
+    http::Request req;
+    req.headers.set("Cookie", cookie_header);
+    return handlers_.refresh(req, RefreshInput{});
   }
   std::string refresh_token_of(const http::Response& res) {
     return std::string(body_of(res).at("refreshToken").as_string());
@@ -158,9 +173,41 @@ TEST_F(UserHandlers, LogoutRevokesTheFamilyAndClearsTheCookie) {
   EXPECT_EQ(res.status, 200);
   EXPECT_EQ(body_of(res).at("message"), "Logged out");
   EXPECT_EQ(res.headers.get("Set-Cookie"), auth::clear_session_cookie(true));
+  EXPECT_EQ(set_cookies(res).back(), auth::clear_refresh_cookie(true));
   EXPECT_TRUE(store_.refresh.at(core::sha256_hex(token)).revoked);
   EXPECT_EQ(refresh(token).status, 401);
   EXPECT_EQ(handlers_.logout(req_, LogoutInput{}).status, 200);
+}
+
+// A browser holds the refresh token only in its HttpOnly cookie (Path=/api/users).
+TEST_F(UserHandlers, BrowsersRefreshAndLogOutWithTheRefreshCookie) {
+  const auto signed_in = login("ann@example.com", "ann-password");
+  const auto first = refresh_token_of(signed_in);
+  const auto cookies = set_cookies(signed_in);
+  ASSERT_EQ(cookies.size(), 2U);
+  EXPECT_EQ(cookies[1], auth::refresh_cookie(first, std::chrono::seconds(3600), true));
+  EXPECT_NE(
+      cookies[1].find("emporium_refresh=" + first + "; Path=/api/users; HttpOnly; SameSite=Strict"),
+      std::string::npos);
+
+  auto rotated = refresh_from_cookie("theme=dark; emporium_refresh=" + first);
+  ASSERT_EQ(rotated.status, 200);
+  const auto second = refresh_token_of(rotated);
+  EXPECT_EQ(set_cookies(rotated)[1],
+            auth::refresh_cookie(second, std::chrono::seconds(3600), true));
+  EXPECT_TRUE(store_.refresh.at(core::sha256_hex(first)).used);
+  // A token in the body wins over the cookie.
+  EXPECT_EQ(error_of(handlers_.refresh(req_, RefreshInput{"never-issued"})),
+            "Invalid refresh token");
+
+  auto none = refresh_from_cookie("theme=dark");
+  EXPECT_EQ(none.status, 400);
+  EXPECT_EQ(body_of(none).at("detail"), "Validation failed: refreshToken Required");
+
+  http::Request out;
+  out.headers.set("Cookie", "emporium_refresh=" + second);
+  EXPECT_EQ(handlers_.logout(out, LogoutInput{}).status, 200);
+  EXPECT_TRUE(store_.refresh.at(core::sha256_hex(second)).revoked);
 }
 
 TEST_F(UserHandlers, ProfileShowsTheSignedInUser) {
