@@ -76,14 +76,14 @@ async function stopProcess(p) {
 
 // Starts the shop in `shape` ('all': one process; 'split': one process per
 // service plus the gateway, SQLite each). Answers { base, stop }.
-export async function startShop(shape, extraArgs = []) {
+export async function startShop(shape, extraArgs = [], { demo = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `emporium-e2e-${shape}-`));
   const common = (name) => [
     `--data-dir=${join(dir, name)}`,
     `--jwt-secret=${JWT_SECRET}`,
     `--admin-email=${ADMIN_EMAIL}`,
     `--admin-password=${ADMIN_PASSWORD}`,
-    '--demo-catalog=false',
+    `--demo-catalog=${demo}`,
     '--io-threads=2',
     '--drain-timeout=2s',
     '--task-interval=200ms',

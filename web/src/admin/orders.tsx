@@ -89,9 +89,10 @@ export function OrdersAdmin() {
   const filter = (STATUSES as string[]).includes(query.status ?? '') ? (query.status as OrderStatus) : '';
   const [version, setVersion] = useState(0);
   const [message, setMessage] = useState<string | null>(null);
-  // The API has no status filter: a page of 100 is filtered here.
-  const list = useLoad(`${page}:${version}`, () => listOrders(new URLSearchParams(), page, 100));
-  const shown = list.value?.orders.filter((o) => !filter || o.status === filter) ?? [];
+  const list = useLoad(`${filter}:${page}:${version}`, () =>
+    listOrders(new URLSearchParams(filter ? { status: filter } : {}), page, 20),
+  );
+  const shown = list.value?.orders ?? [];
   const qs = (p: number, s: string) => {
     const params = new URLSearchParams();
     if (s) {

@@ -43,36 +43,40 @@ function Grid({ products }: { products: Product[] }) {
 
 export function Home() {
   useTitle('');
-  const cats = useLoad('cats', () => api.get<{ categories: Category[] }>('/api/products/categories', false));
-  const featured = useLoad('featured', () =>
-    api.get<ProductList>('/api/products?limit=8&sort=-createdAt', false),
+  // Both lists at once, so the page lays out once (no layout shift).
+  const home = useLoad('home', () =>
+    Promise.all([
+      api.get<{ categories: Category[] }>('/api/products/categories', false),
+      api.get<ProductList>('/api/products?limit=8&sort=-createdAt', false),
+    ]),
   );
+  const [cats, featured] = home.value ?? [null, null];
   return (
     <>
       <h1>Welcome to Emporium</h1>
       <p class="lead">Everyday goods, good prices, delivered to your door.</p>
-      <section aria-labelledby="cat-heading">
-        <h2 id="cat-heading">Shop by category</h2>
-        {cats.error && <Alert>{cats.error}</Alert>}
-        {!cats.value && !cats.error && <Loading />}
-        {cats.value && (
-          <ul class="categories" role="list">
-            {cats.value.categories.map((c) => (
-              <li key={c.name}>
-                <a href={`/products?category=${encodeURIComponent(c.name)}`}>
-                  {c.name} <span class="muted">({c.count})</span>
-                </a>
-              </li>
-            ))}
-          </ul>
-        )}
-      </section>
-      <section aria-labelledby="featured-heading">
-        <h2 id="featured-heading">Featured products</h2>
-        {featured.error && <Alert>{featured.error}</Alert>}
-        {!featured.value && !featured.error && <Loading />}
-        {featured.value && <Grid products={featured.value.products} />}
-      </section>
+      {home.error && <Alert>{home.error}</Alert>}
+      {!home.value && !home.error && <Loading />}
+      {cats && featured && (
+        <>
+          <section aria-labelledby="cat-heading">
+            <h2 id="cat-heading">Shop by category</h2>
+            <ul class="categories" role="list">
+              {cats.categories.map((c) => (
+                <li key={c.name}>
+                  <a href={`/products?category=${encodeURIComponent(c.name)}`}>
+                    {c.name} <span class="muted">({c.count})</span>
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </section>
+          <section aria-labelledby="featured-heading">
+            <h2 id="featured-heading">Featured products</h2>
+            <Grid products={featured.products} />
+          </section>
+        </>
+      )}
     </>
   );
 }
