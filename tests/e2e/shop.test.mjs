@@ -352,3 +352,46 @@ for (const shape of shapes) {
     });
   });
 }
+
+for (const shape of shapes) {
+  describe(`session refresh (${shape})`, () => {
+    let shop;
+    before(async () => {
+      shop = await start(shape, ['--access-ttl=3s', '--refresh-ttl=5m']);
+    });
+    after(async () => shop && (await shop.stop()));
+
+    test('the session is renewed from the refresh cookie, before and after expiry; no token in JS', T, async () => {
+      const email = `alan.${shape}@e2e.test`;
+      const password = 'enigma-machine-1939';
+      assert.equal((await call(shop.base, 'POST', '/api/users/register', { email, password })).status, 201);
+      const b = await openBrowser();
+      const { page } = b;
+      try {
+        await page.goto(`${shop.base}/signin?next=%2Forders`);
+        await signIn(page, email, password);
+        await h1(page, 'Your orders');
+        const js = await page.evaluate(() => ({ cookie: document.cookie, stored: JSON.stringify({ ...localStorage }) }));
+        assert.equal(js.cookie, '', 'the session cookies are HttpOnly');
+        assert.doesNotMatch(js.stored, /eyJ|refresh/i, 'no token in localStorage');
+
+        // Open page: refreshed shortly before the 3 s token expires.
+        await page.waitForTimeout(4_500);
+        await page.getByRole('link', { name: 'Products' }).click();
+        await page.getByRole('link', { name: 'Orders', exact: true }).click();
+        await h1(page, 'Your orders');
+        await page.getByText('You have no orders yet.').waitFor();
+
+        // Closed page: the token expired meanwhile; the refresh cookie renews it.
+        await page.goto('about:blank');
+        await new Promise((r) => setTimeout(r, 4_000));
+        await page.goto(`${shop.base}/orders`);
+        await h1(page, 'Your orders');
+        await page.getByText('You have no orders yet.').waitFor();
+        assert.deepEqual(b.problems, []);
+      } finally {
+        await b.close();
+      }
+    });
+  });
+}
