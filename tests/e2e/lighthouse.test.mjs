@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startFront } from './front.mjs';
-import { artifacts, call, chromiumArgs, chromiumPath, startShop } from './support.mjs';
+import { artifacts, call, chromiumArgs, chromiumPath, openBrowser, startShop } from './support.mjs';
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
@@ -113,4 +113,18 @@ test('a first visit loads a small JS and CSS payload, and no admin code', async 
       `${sizes.br} B brotli, ${sizes.gzip} B gzip, ${sizes.identity} B uncompressed`,
   );
   assert.ok(sizes.br < 40_000, `first-visit JS+CSS is ${sizes.br} B with brotli (budget 40 kB)`);
+});
+
+// The README's picture (docs/storefront.png is a copy of this one).
+test('a screenshot of the storefront with the demo catalog', async () => {
+  const b = await openBrowser();
+  try {
+    await b.page.goto(`${shop.base}/`);
+    await b.page.getByRole('heading', { name: 'Featured products' }).waitFor();
+    mkdirSync(artifacts, { recursive: true });
+    await b.page.screenshot({ path: join(artifacts, 'storefront.png') });
+    assert.deepEqual(b.problems, []);
+  } finally {
+    await b.close();
+  }
 });

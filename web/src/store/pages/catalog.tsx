@@ -47,7 +47,7 @@ export function Home() {
   const home = useLoad('home', () =>
     Promise.all([
       api.get<{ categories: Category[] }>('/api/products/categories', false),
-      api.get<ProductList>('/api/products?limit=8&sort=-createdAt', false),
+      api.get<ProductList>('/api/products?limit=10&sort=-createdAt', false),
     ]),
   );
   const [cats, featured] = home.value ?? [null, null];
