@@ -1,12 +1,28 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import type { Connect, Plugin } from 'vite';
 
 // Two entries, so a shopper never downloads the admin console's code. The API
 // under /api is proxied to a running `emporium serve` in development
 // (EMPORIUM_API, default http://127.0.0.1:63080).
 const api = process.env.EMPORIUM_API ?? 'http://127.0.0.1:63080';
 
+// As the binary does: a non-file path under /admin gets admin/index.html.
+const adminFallback: Connect.NextHandleFunction = (req, _res, next) => {
+  const path = (req.url ?? '').split('?')[0];
+  if (/^\/admin(\/|$)/.test(path) && !/\.[a-z0-9]+$/i.test(path)) {
+    req.url = '/admin/index.html';
+  }
+  next();
+};
+const adminRoutes: Plugin = {
+  name: 'emporium-admin-routes',
+  configureServer: (server) => void server.middlewares.use(adminFallback),
+  configurePreviewServer: (server) => void server.middlewares.use(adminFallback),
+};
+
 export default defineConfig({
+  plugins: [adminRoutes],
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   build: {
     outDir: 'dist',
