@@ -340,6 +340,42 @@ for (const shape of shapes) {
         await b.close();
       }
     });
+
+    test('an order for more than the stock left is refused with the reason, the cart kept', T, async () => {
+      const lamp = await createProduct(shop.base, token, { name: 'Desk Lamp', price: 30, category: 'Home & Kitchen', stock: 4 });
+      const b = await openBrowser();
+      const { page } = b;
+      try {
+        await page.goto(`${shop.base}/signin?next=${encodeURIComponent(`/products/${lamp.id}`)}`);
+        await signIn(page, shopper.email, shopper.password);
+        await h1(page, 'Desk Lamp');
+        await page.getByLabel('Quantity').fill('3');
+        await page.getByRole('button', { name: 'Add to cart' }).click();
+        await page.getByText('Added 3 to your cart.').waitFor();
+        assert.equal((await call(shop.base, 'PATCH', `/api/products/${lamp.id}`, { stock: 2 }, token)).status, 200);
+        await page.goto(`${shop.base}/checkout`);
+        for (const [label, value] of [
+          ['Street', '3 Oak St'],
+          ['City', 'Capital City'],
+          ['State', 'IL'],
+          ['ZIP code', '62701'],
+          ['Country', 'US'],
+        ]) {
+          await page.getByLabel(label).fill(value);
+        }
+        await page.getByRole('button', { name: 'Place order' }).click();
+        await page.getByRole('alert').filter({ hasText: /Insufficient stock for "?Desk Lamp"?: 2 available, 3 requested/ }).waitFor();
+        await h1(page, 'Checkout');
+        await snap(page, shape, '13-checkout-out-of-stock');
+        await cartLink(page).click();
+        await page.getByRole('link', { name: 'Desk Lamp' }).waitFor();
+        assert.equal(await cartText(page), 'Cart (3)', 'the cart is kept');
+        await page.getByRole('button', { name: 'Remove Desk Lamp' }).click();
+        await page.getByText('Your cart is empty.').waitFor();
+      } finally {
+        await b.close();
+      }
+    });
   });
 
   describe(`expired session (${shape})`, () => {
