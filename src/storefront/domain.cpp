@@ -10,9 +10,8 @@ namespace emporium::storefront {
 namespace {
 
 bool starts_with_segment(std::string_view path, std::string_view prefix) {
-  return path == prefix ||
-         (path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix &&
-          path[prefix.size()] == '/');
+  return path == prefix || (path.size() > prefix.size() &&
+                            path.substr(0, prefix.size()) == prefix && path[prefix.size()] == '/');
 }
 
 std::string_view trim(std::string_view s) {
@@ -76,7 +75,9 @@ std::string_view content_type(std::string_view path) noexcept {
   return "application/octet-stream";
 }
 
-bool hashed(std::string_view path) noexcept { return starts_with_segment(path, "assets"); }
+bool hashed(std::string_view path) noexcept {
+  return starts_with_segment(path, "assets");
+}
 
 std::string_view choose_encoding(std::string_view accept_encoding, bool has_br,
                                  bool has_gzip) noexcept {

@@ -37,8 +37,8 @@ http::Response Handlers::serve(const http::Request& req) const {
     return http::problem(Failure<Error>{.code = Error::not_found, .detail = "Not found"});
   }
   if (req.method != "GET" && req.method != "HEAD") {
-    auto res = http::problem(Failure<Error>{.code = Error::method_not_allowed,
-                                            .detail = "Method not allowed"});
+    auto res = http::problem(
+        Failure<Error>{.code = Error::method_not_allowed, .detail = "Method not allowed"});
     res.headers.set("Allow", "GET, HEAD");
     return res;
   }
@@ -56,8 +56,9 @@ http::Response Handlers::serve(const http::Request& req) const {
   }
   const auto encoding = choose_encoding(req.headers.get("Accept-Encoding").value_or(""),
                                         !file->brotli.empty(), !file->gzip.empty());
-  const auto bytes = encoding == "br" ? file->brotli : encoding == "gzip" ? file->gzip
-                                                                          : file->identity;
+  const auto bytes = encoding == "br"     ? file->brotli
+                     : encoding == "gzip" ? file->gzip
+                                          : file->identity;
   if (!encoding.empty()) {
     res.headers.set("Content-Encoding", encoding);
   }

@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <future>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "http/client.hpp"
@@ -707,6 +711,226 @@ TEST(Events, ChangesAreRelayedFromTheOutbox) {
   for (const auto& line : expected) {
     EXPECT_NE(text.find(line), std::string::npos) << line;
   }
+}
+
+}  // namespace
+}  // namespace emporium::test
+
+namespace emporium::test {
+namespace {
+
+// The cookies a browser would hold for the shop's origin: name -> value, with
+// the path each was set for; Max-Age=0 deletes one.
+class CookieJar {
+ public:
+  void take(const Reply& r) {
+    for (const auto& [name, value] : r.headers.fields()) {
+      if (!http::iequals(name, "Set-Cookie")) {
+        continue;
+      }
+      const auto eq = value.find('=');
+      const auto semi = value.find(';');
+      const auto cookie = value.substr(0, eq);
+      const auto path_at = value.find("Path=");
+      const auto path = value.substr(path_at + 5, value.find(';', path_at) - path_at - 5);
+      if (value.find("Max-Age=0") != std::string::npos) {
+        cookies_.erase(cookie);
+      } else {
+        cookies_[cookie] = {value.substr(eq + 1, semi - eq - 1), path};
+      }
+    }
+  }
+  bool has(const std::string& name) const { return cookies_.count(name) != 0; }
+  std::string value(const std::string& name) const { return cookies_.at(name).first; }
+  // The Cookie header for a request to `target`.
+  std::vector<std::string> header_for(const std::string& target) const {
+    std::string out;
+    for (const auto& [name, v] : cookies_) {
+      if (target.rfind(v.second, 0) == 0) {
+        out += (out.empty() ? "" : "; ") + name + "=" + v.first;
+      }
+    }
+    return out.empty() ? std::vector<std::string>{} : std::vector<std::string>{"Cookie: " + out};
+  }
+
+ private:
+  std::map<std::string, std::pair<std::string, std::string>> cookies_;
+};
+
+// What the prototype's React client does: no Authorization header ever, the
+// session cookie alone; it reads `_id` and expects GET /api/orders to be an
+// array; its product form sends "" for the fields left blank.
+TEST_P(ShopTest, ThePrototypesBrowserClientNeedsOnlyTheCookie) {
+  CookieJar jar;
+  const auto call = [&](const std::string& method, const std::string& target,
+                        const std::string& body = {}) {
+    auto r = shop->call(method, target, body, {}, jar.header_for(target));
+    jar.take(r);
+    return r;
+  };
+  ASSERT_EQ(call("POST", "/api/users/register",
+                 R"({"name":"Cleo","email":"cleo@example.com","password":"password-123"})")
+                .status,
+            201);
+  auto login =
+      call("POST", "/api/users/login", R"({"email":"cleo@example.com","password":"password-123"})");
+  ASSERT_EQ(login.status, 200) << login.raw;
+  ASSERT_TRUE(jar.has("emporium_session") && jar.has("emporium_refresh"));
+  const std::string me(login.obj().at("user").as_object().at("id").as_string());
+
+  const auto id = shop->create_product("Kettle", 20, 5);
+  auto products = call("GET", "/api/products");
+  for (const auto& p : products.obj().at("products").as_array()) {
+    EXPECT_EQ(p.at("_id"), p.at("id"));
+  }
+  ASSERT_EQ(
+      call("POST", "/api/cart/" + me + "/items", R"({"productId":")" + id + R"(","quantity":2})")
+          .status,
+      201);
+  auto order = call("POST", "/api/orders",
+                    R"({"userId":")" + me + R"(","shippingAddress":)" + Shop::address_json() + "}");
+  ASSERT_EQ(order.status, 201) << order.raw;
+  EXPECT_EQ(order.obj().at("_id"), order.obj().at("id"));
+
+  auto orders = call("GET", "/api/orders");
+  ASSERT_EQ(orders.status, 200) << orders.raw;
+  ASSERT_EQ(orders.arr().size(), 1U);
+  EXPECT_EQ(orders.arr()[0].at("_id"), order.obj().at("id"));
+  EXPECT_EQ(orders.headers.get("X-Total-Count").value_or(""), "1");
+  EXPECT_EQ(orders.headers.get("Link").value_or(""),
+            "</api/orders?page=1&limit=20>; rel=\"first\", </api/orders?page=1&limit=20>; "
+            "rel=\"last\"");
+  EXPECT_EQ(shop->stock_of(id), 3);
+
+  // The browser refreshes from its cookie, then logs out: both cookies go,
+  // and the refresh token it held is dead.
+  const auto old_refresh = jar.value("emporium_refresh");
+  auto refreshed = call("POST", "/api/users/refresh");
+  ASSERT_EQ(refreshed.status, 200) << refreshed.raw;
+  EXPECT_NE(jar.value("emporium_refresh"), old_refresh);
+  const auto current = jar.value("emporium_refresh");
+  EXPECT_EQ(call("POST", "/api/users/logout").status, 200);
+  EXPECT_FALSE(jar.has("emporium_session") || jar.has("emporium_refresh"));
+  EXPECT_EQ(call("POST", "/api/users/refresh").status, 400);
+  EXPECT_EQ(call("POST", "/api/users/refresh", R"({"refreshToken":")" + current + "\"}").status,
+            401);
+  EXPECT_EQ(call("GET", "/api/orders").status, 401);
+}
+
+TEST_P(ShopTest, AnAdminCreatesAProductWithTheCookieAndBlankOptionalFields) {
+  CookieJar jar;
+  auto login = shop->call(
+      "POST", "/api/users/login",
+      json::serialize(json::object{{"email", kAdminEmail}, {"password", kAdminPassword}}));
+  ASSERT_EQ(login.status, 200);
+  jar.take(login);
+  auto created = shop->call(
+      "POST", "/api/products",
+      R"({"name":"Lamp","price":12.5,"category":"Home","stock":4,"description":"","imageUrl":""})",
+      {}, jar.header_for("/api/products"));
+  ASSERT_EQ(created.status, 201) << created.raw;
+  EXPECT_TRUE(created.obj().at("imageUrl").is_null());
+  EXPECT_EQ(created.obj().at("description"), "");
+  const std::string id(created.obj().at("_id").as_string());
+  EXPECT_EQ(shop->stock_of(id), 4);
+}
+
+TEST_P(ShopTest, OrdersFilterByStatusAndPageWithLinks) {
+  auto ann = shop->register_and_login("ann@example.com");
+  const auto id = shop->create_product("Cup", 3, 10);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(shop->add_to_cart(ann, id, 1).status / 100, 2);
+    auto placed = shop->place_order(ann);
+    ASSERT_EQ(placed.status, 201) << placed.raw;
+    ids.emplace_back(placed.obj().at("id").as_string());
+  }
+  ASSERT_EQ(shop->call("PUT", "/api/orders/" + ids[0] + "/status", R"({"status":"processing"})",
+                       shop->admin_token())
+                .status,
+            200);
+  auto processing = shop->call("GET", "/api/orders?status=processing", {}, shop->admin_token());
+  ASSERT_EQ(processing.arr().size(), 1U);
+  EXPECT_EQ(processing.arr()[0].at("id").as_string(), ids[0]);
+  auto page1 = shop->call("GET", "/api/orders?limit=1&page=1&status=pending", {}, ann.token);
+  auto page2 = shop->call("GET", "/api/orders?limit=1&page=2&status=pending", {}, ann.token);
+  ASSERT_EQ(page2.status, 200);
+  ASSERT_EQ(page1.arr().size(), 1U);
+  ASSERT_EQ(page2.arr().size(), 1U);
+  std::set<std::string> pending{std::string(page1.arr()[0].at("id").as_string()),
+                                std::string(page2.arr()[0].at("id").as_string())};
+  EXPECT_EQ(pending, (std::set<std::string>{ids[1], ids[2]}));
+  EXPECT_EQ(page2.headers.get("X-Total-Count").value_or(""), "2");
+  EXPECT_EQ(page2.headers.get("Link").value_or(""),
+            "</api/orders?status=pending&page=1&limit=1>; rel=\"first\", "
+            "</api/orders?status=pending&page=1&limit=1>; rel=\"prev\", "
+            "</api/orders?status=pending&page=2&limit=1>; rel=\"last\"");
+  auto bad = shop->call("GET", "/api/orders?status=lost", {}, ann.token);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.error(),
+            "Invalid query: status Must be one of pending, processing, shipped, "
+            "delivered, cancelled");
+}
+
+}  // namespace
+}  // namespace emporium::test
+
+namespace emporium::test {
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The storefront the binary embeds (web/dist when it was built) is served at
+// the edge of both shapes: pages, hashed assets with their precompressed
+// variant, and the API's paths left to the API.
+void expect_storefront(const Shop& shop) {
+  const std::string dist = EMPORIUM_WEB_DIST;
+  const bool built = std::filesystem::exists(dist + "/index.html");
+  auto page = shop.call("GET", "/products/p-1", {}, {}, {"Accept-Encoding: identity"});
+  if (!built) {
+    EXPECT_EQ(page.status, 404) << "no storefront build in " << dist;
+    return;
+  }
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.raw, read_file(dist + "/index.html"));
+  EXPECT_EQ(page.headers.get("Cache-Control").value_or(""), "no-cache");
+  EXPECT_NE(page.headers.get("Content-Security-Policy").value_or("").find("script-src 'self'"),
+            std::string::npos);
+  auto admin = shop.call("GET", "/admin/orders", {}, {}, {"Accept-Encoding: identity"});
+  EXPECT_EQ(admin.raw, read_file(dist + "/admin/index.html"));
+  for (const auto& entry : std::filesystem::directory_iterator(dist + "/assets")) {
+    const auto name = entry.path().filename().string();
+    if (entry.path().extension() != ".js" ||
+        !std::filesystem::exists(entry.path().string() + ".br")) {
+      continue;
+    }
+    auto asset = shop.call("GET", "/assets/" + name, {}, {}, {"Accept-Encoding: gzip, br"});
+    EXPECT_EQ(asset.status, 200) << name;
+    EXPECT_EQ(asset.headers.get("Content-Encoding").value_or(""), "br") << name;
+    EXPECT_EQ(asset.raw, read_file(entry.path().string() + ".br")) << name;
+    EXPECT_EQ(asset.headers.get("Cache-Control").value_or(""),
+              "public, max-age=31536000, immutable");
+  }
+  auto api = shop.call("GET", "/api/nope");
+  EXPECT_EQ(api.status, 404);
+  EXPECT_EQ(api.headers.get("Content-Type").value_or(""), "application/problem+json");
+}
+
+TEST(Storefront, ServedByTheAllInOneListener) {
+  AllInOneShop shop;
+  expect_storefront(shop);
+}
+
+TEST(Storefront, ServedByTheGatewayOfTheSplitShape) {
+  SplitShop shop;
+  expect_storefront(shop);
+  // The services themselves serve no pages.
+  auto direct = request("GET", shop.service_port("product"), "/cart", {}, {});
+  ASSERT_TRUE(direct);
+  EXPECT_EQ(direct->status, 404);
 }
 
 }  // namespace
