@@ -112,7 +112,7 @@ function App() {
         </Router>
       </main>
       <footer class="site-footer">
-        <p>Emporium · Prices include taxes · Free returns within 30 days</p>
+        <p>Emporium: browse, check out and follow your orders in one place.</p>
       </footer>
     </LocationProvider>
   );
