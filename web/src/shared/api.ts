@@ -32,8 +32,9 @@ export interface Answer<T> {
   headers: Headers;
 }
 
-// Called when a request with credentials is refused with 401 and one refresh
-// did not help; the app sends the shopper to sign in. Set by the session.
+// Set by the session: `onUnauthorized` tries one token refresh after a 401;
+// `onExpired` runs when the retried request is refused too (the app sends
+// the shopper to sign in).
 let onUnauthorized: (() => Promise<boolean>) | null = null;
 let onExpired: (() => void) | null = null;
 
