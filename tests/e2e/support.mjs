@@ -189,7 +189,7 @@ export async function openBrowser() {
     args: chromiumArgs,
     viewport: { width: 1280, height: 900 },
   });
-  context.setDefaultTimeout(10_000);
+  context.setDefaultTimeout(20_000);
   const problems = [];
   const watch = (page) => {
     page.on('console', (m) => {

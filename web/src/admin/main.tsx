@@ -61,8 +61,8 @@ function Console({ user }: { user: User }) {
           </button>
         </nav>
       </header>
-      <main id="main">
-        <Router>
+      <main id="main" tabIndex={-1}>
+        <Router onRouteChange={() => document.getElementById('main')?.focus({ preventScroll: true })}>
           <Route path="/admin" component={ProductsAdmin} />
           <Route path="/admin/products" component={ProductsAdmin} />
           <Route path="/admin/orders" component={OrdersAdmin} />

@@ -88,6 +88,13 @@ function NotFound() {
   );
 }
 
+// After a client-side navigation: to the top, and the focus on the new page
+// (so a screen reader starts reading it).
+function arrived(): void {
+  scrollTo(0, 0);
+  document.getElementById('main')?.focus({ preventScroll: true });
+}
+
 function App() {
   const user = useStore(currentUser);
   useEffect(() => {
@@ -96,9 +103,9 @@ function App() {
   return (
     <LocationProvider scope={/^\/(?!admin(\/|$))/}>
       <Header />
-      <main id="main">
+      <main id="main" tabIndex={-1}>
         <Flash />
-        <Router onRouteChange={() => scrollTo(0, 0)}>
+        <Router onRouteChange={arrived}>
           <Route path="/" component={Home} />
           <Route path="/products" component={Catalog} />
           <Route path="/products/:id" component={ProductPage} />
