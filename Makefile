@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build run test image bench fmt fmt-check lint sanitize coverage clean
+.PHONY: all deps web build run test image bench fmt fmt-check lint sanitize coverage clean
 
 all: build
 
@@ -12,7 +12,12 @@ deps:
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMPORIUM_WERROR=ON
 
-build: $(BUILD)/build.ninja
+# The storefront and admin console (web/ -> web/dist, embedded in the binary).
+web:
+	scripts/web.sh
+
+build: web
+	@$(MAKE) --no-print-directory $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
 # Runs Emporium all-in-one on :8080 with embedded storage under ./data.

@@ -9,7 +9,7 @@ packages=(
   libsqlite3-dev sqlite3 libssl-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   libpq-dev postgresql-15 redis-server libhiredis-dev librabbitmq-dev libargon2-dev libjwt-dev
-  libtomlplusplus-dev clang-format clang-tidy gcovr nodejs
+  libtomlplusplus-dev clang-format clang-tidy gcovr nodejs chromium
   nginx-light wrk prometheus prometheus-alertmanager rabbitmq-server amqp-tools
   podman buildah runc catatonit containernetworking-plugins iptables uidmap
 )

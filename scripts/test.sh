@@ -13,6 +13,11 @@ git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# The browser tests' tools (playwright-core, axe-core, Lighthouse), pinned by
+# tests/e2e/package-lock.json.
+if [ ! -d tests/e2e/node_modules ] || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules ]; then
+  npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
+fi
 
 # shellcheck source=scripts/test-services.sh
 source scripts/test-services.sh
