@@ -22,6 +22,7 @@ build: web
 
 # Runs Emporium all-in-one on :8080 with embedded storage under ./data.
 run: deps build
+	@echo "Emporium: open http://localhost:8080/ (admin console: http://localhost:8080/admin)"
 	$(BUILD)/emporium serve --listen=0.0.0.0:8080 --data-dir=./data
 
 # Runs every test: installs packages, builds, then ctest.
