@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "backup/cli.hpp"
 #include "config/config.hpp"
 #include "http/ops.hpp"
 #include "http/pipeline.hpp"
@@ -53,10 +54,8 @@ void add_config_flags(CLI::App& sub, CommandLine& line) {
   }
 }
 
-// Loads configuration, sets up logging and the data directory, then runs
-// `body`; maps failures to exit codes (2 configuration, 1 anything else).
-template <class F>
-int with_config(const CommandLine& line, std::string_view what, F body) {
+int with_config(const CommandLine& line, std::string_view what,
+                const std::function<void(const config::Config&)>& body) {
   auto cfg = load_config(line);
   if (!cfg) {
     return 2;
@@ -86,7 +85,9 @@ int run_serve(const CommandLine& line) {
     http::Router router;
     http::add_ops_routes(router, readiness, metrics);
     http::Pipeline pipeline(http::CorsPolicy{config::split_list(cfg.str("cors_origins"))}, metrics);
+    const auto data_dir_lock = lock_data_dir(cfg);
     Registry services(cfg, metrics, readiness, router, pipeline);
+    const auto backups = start_backups(cfg);
     http::Server server(server_options(cfg), router, pipeline, readiness, metrics);
     const auto port = server.listen();
     obs::info("listening", {{"host", cfg.address("listen").host},
@@ -105,6 +106,9 @@ int run_migrate(const CommandLine& line) {
 }
 
 int run_seed(const CommandLine& line) {
+  if (wants_bulk_seed(line)) {
+    return run_bulk_seed(line);
+  }
   return with_config(line, "seed", [](const config::Config& cfg) {
     const int added = seed_all(cfg);
     obs::info("seed done", {{"products_added", static_cast<std::int64_t>(added)}});

@@ -45,7 +45,7 @@ const CALLS = {
 };
 // Which components use which data store.
 const STORE_USERS = {
-  postgresql: ['product', 'user', 'cart', 'order', 'notification', 'migration'],
+  postgresql: ['product', 'user', 'cart', 'order', 'notification', 'migration', 'backup', 'restore'],
   redis: ['product'],
   rabbitmq: ['product', 'user', 'order', 'notification', 'migration'],
   smtp: ['notification'],
@@ -185,6 +185,9 @@ const labelsOf = (o) => o.metadata?.labels ?? {};
 const isWorkload = (o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.kind);
 const isLongRunning = (o) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind);
 const isEmporium = (o) => labelsOf(o)['app.kubernetes.io/name'] === 'emporium';
+// The pg_dump CronJob and the restore template (components/pg-dump): the
+// PostgreSQL image, not Emporium's, with flows of their own.
+const isBackup = (o) => labelsOf(o)['app.kubernetes.io/name'] === 'emporium-backup';
 const componentOf = (o) => labelsOf(o)['app.kubernetes.io/component'];
 
 function podTemplate(w) {
@@ -1163,7 +1166,7 @@ for (const [name, variant] of Object.entries(VARIANTS)) {
       if (!wantsVpc && vpc.length !== 0) errors.push(`egress names CIDRs (${vpc}) though every store is a pod`);
       const vpcHost = { kind: 'ip', name: 'an address in the VPC', ip: addressIn(vpc[0] ?? '10.0.0.0/16', 10) };
 
-      const component = (pod) => (isEmporium(pod.workload) ? componentOf(pod.workload) : null);
+      const component = (pod) => (isEmporium(pod.workload) || isBackup(pod.workload) ? componentOf(pod.workload) : null);
       const storeOfPod = (pod) =>
         Object.entries(variant.stores).find(([, s]) => s.pod && pod.labels['app.kubernetes.io/name'] === s.pod)?.[0];
       const expected = (src, dst, port) => {
@@ -1208,6 +1211,41 @@ for (const [name, variant] of Object.entries(VARIANTS)) {
       }
       errors.push(...wrong);
       assert.deepEqual(errors, []);
+    });
+
+    test('a nightly pg_dump of every schema, and a restore Job template that never runs by itself', () => {
+      const objects = render(name);
+      const dump = find(objects, 'CronJob', 'emporium-pg-dump');
+      const restore = find(objects, 'CronJob', 'emporium-pg-restore');
+      assert.ok(dump && restore, 'CronJobs emporium-pg-dump and emporium-pg-restore');
+      assert.equal(dump.spec.concurrencyPolicy, 'Forbid', 'one dump at a time');
+      assert.match(dump.spec.schedule, /^\S+ \S+ \S+ \S+ \S+$/, 'a cron schedule');
+      assert.notEqual(dump.spec.suspend, true, 'the dump runs');
+      assert.equal(restore.spec.suspend, true, 'the restore template is suspended: only `kubectl create job --from` runs it');
+      assert.equal(restore.spec.jobTemplate.spec.backoffLimit, 0, 'a failed restore is not retried by itself');
+      for (const cj of [dump, restore]) {
+        const spec = podSpec(cj);
+        const [c] = spec.containers;
+        const script = (c.args ?? []).join('\n');
+        const at = id(cj);
+        assert.ok(componentOf(cj) === componentOf({ metadata: podTemplate(cj).metadata }), `${at}: pod labels match`);
+        const url = (c.env ?? []).find((e) => e.name === 'PGURL')?.valueFrom?.secretKeyRef;
+        const secret = url && find(objects, 'Secret', url.name);
+        assert.ok(secret && Object.hasOwn(secretData(secret), url.key), `${at}: PGURL from a Secret key that exists`);
+        const claim = (spec.volumes ?? []).find((v) => v.persistentVolumeClaim)?.persistentVolumeClaim.claimName;
+        assert.ok(find(objects, 'PersistentVolumeClaim', claim), `${at}: its volume's claim ${claim} exists`);
+        assert.match(script, /sha256sum/, `${at}: checksums`);
+        if (cj === dump) {
+          assert.match(script, /pg_dump .*-Fc/, 'custom format');
+          for (const schema of ['product', '"user"', 'cart', '"order"', 'notification']) {
+            assert.ok(script.includes(`-n ${schema}`) || script.includes(`-n '${schema}'`), `dumps schema ${schema}`);
+          }
+        } else {
+          assert.match(script, /--single-transaction/, 'restores in one transaction');
+          assert.match(script, /refusing to restore/, 'refuses a dump whose checksum does not match');
+          assert.match(script, /outbox SET sent_at/, 'holds back events left unsent');
+        }
+      }
     });
 
     test('the public entry routes to the gateway Service', () => {
