@@ -7,15 +7,13 @@
 // exports them.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "db/db.hpp"
-#include "mailbox.hpp"
-#include "shop.hpp"
+#include "drill.hpp"
 
 namespace emporium::test {
 namespace {
@@ -23,76 +21,11 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-struct Run {
-  int code = -1;
-  std::string output;
-};
-
-// Runs `scripts/pg-backup.sh args...` (stdout and stderr together).
-Run pg_backup(const std::vector<std::string>& args) {
-  std::string cmd = "'" + (repo_root() / "scripts" / "pg-backup.sh").string() + "'";
-  for (const auto& a : args) {
-    cmd += " '" + a + "'";
-  }
-  cmd += " 2>&1";
-  Run r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    return r;
-  }
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, p) != nullptr) {
-    r.output += buf;
-  }
-  const int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 std::string query(const std::string& url, const std::string& sql) {
   auto database = db::open_postgres({.url = url, .pool_size = 1});
   auto c = database->acquire();
   const auto r = c->exec(sql);
   return r.rows.empty() || r.rows[0].is_null(0) ? std::string() : r.rows[0].text(0);
-}
-
-std::string buy(Shop& shop, const Customer& c, const std::string& product, std::int64_t qty) {
-  EXPECT_EQ(shop.add_to_cart(c, product, qty).status, 201);
-  auto r = shop.place_order(c);
-  EXPECT_EQ(r.status, 201) << r.raw;
-  return r.status == 201 ? std::string(r.obj().at("id").as_string()) : std::string();
-}
-
-std::vector<std::string> order_ids(const Shop& shop, const Customer& c) {
-  auto r = shop.call("GET", "/api/orders?limit=100", "", c.token);
-  EXPECT_EQ(r.status, 200) << r.raw;
-  std::vector<std::string> ids;
-  if (r.status == 200) {
-    for (const auto& o : r.obj().at("orders").as_array()) {
-      ids.emplace_back(o.as_object().at("id").as_string());
-    }
-  }
-  std::sort(ids.begin(), ids.end());
-  return ids;
-}
-
-Customer login(const Shop& shop, const std::string& email) {
-  auto r = shop.call("POST", "/api/users/login",
-                     R"({"email":")" + email + R"(","password":"password-123"})");
-  EXPECT_EQ(r.status, 200) << email << ": " << r.raw;
-  if (r.status != 200) {
-    return {};
-  }
-  return Customer{std::string(r.obj().at("user").as_object().at("id").as_string()), email,
-                  std::string(r.obj().at("token").as_string()), ""};
-}
-
-std::size_t confirmations(const Maildev& mail, const std::string& address) {
-  return with_subject(mail.to(address), "is confirmed").size();
-}
-
-std::vector<std::string> smtp_args() {
-  return {"--smtp-url=" + required_env("EMPORIUM_TEST_SMTP_URL")};
 }
 
 void script(const std::string& url, const std::string& sql) {
@@ -114,7 +47,7 @@ TEST(BackupPostgres, PointInTimeDrillRestoresToTheNotedTime) {
   const auto archive = (pg->dir() / "archive").string();
   const auto base = (pg->dir() / "base").string();
   const auto pgdata = pg->dir() / "pg" / "data";
-  auto on = pg_backup({"archive-on", pg->url(), archive});
+  auto on = run_pg_backup({"archive-on", pg->url(), archive});
   ASSERT_EQ(on.code, 0) << on.output;
   pg->run("restart");
   ASSERT_EQ(query(pg->url(), "SELECT current_setting('archive_mode')"), "on");
@@ -131,7 +64,7 @@ TEST(BackupPostgres, PointInTimeDrillRestoresToTheNotedTime) {
     auto ann = shop.register_and_login(ann_mail);
     auto bob = shop.register_and_login(bob_mail);
     ann_ab.push_back(buy(shop, ann, lamp, 2));  // A
-    const auto b = pg_backup({"base", pg->url(), base});
+    const auto b = run_pg_backup({"base", pg->url(), base});
     ASSERT_EQ(b.code, 0) << b.output;
     ann_ab.push_back(buy(shop, ann, lamp, 3));  // B
     buy(shop, bob, lamp, 1);                    // B
@@ -144,29 +77,25 @@ TEST(BackupPostgres, PointInTimeDrillRestoresToTheNotedTime) {
     late_mail = unique_address("late");
     shop.register_and_login(late_mail);
     ASSERT_EQ(mail.wait(ann_mail, 4).size(), 4u);
-    const auto f = pg_backup({"flush", pg->url()});
+    const auto f = run_pg_backup({"flush", pg->url()});
     ASSERT_EQ(f.code, 0) << f.output;
   }
   pg->run("stop");
   fs::remove_all(pgdata);  // the disaster
 
-  const auto r = pg_backup({"restore", base, archive, pgdata.string(), "--time", noted});
+  const auto r = run_pg_backup({"restore", base, archive, pgdata.string(), "--time", noted});
   ASSERT_EQ(r.code, 0) << r.output;
   pg->run("start");
   ASSERT_TRUE(eventually(
       [&] { return query(pg->url(), "SELECT pg_is_in_recovery()::text") == "false"; }, 30s));
-  const auto held = pg_backup({"hold-events", storage.database_url});
+  const auto held = run_pg_backup({"hold-events", storage.database_url});
   ASSERT_EQ(held.code, 0) << held.output;
 
   AllInOneShop shop(storage, smtp_args());
   auto ann = login(shop, ann_mail);
   EXPECT_EQ(order_ids(shop, ann), sorted(ann_ab)) << "exactly A and B";
   EXPECT_EQ(shop.stock_of(lamp), 100 - 2 - 3 - 1);
-  EXPECT_EQ(shop.call("POST", "/api/users/login",
-                      R"({"email":")" + late_mail + R"(","password":"password-123"})")
-                .status,
-            401)
-      << "a user registered after the noted time is gone";
+  EXPECT_EQ(login_status(shop, late_mail), 401) << "a user registered after the noted time is gone";
   auto bob = login(shop, bob_mail);
   EXPECT_FALSE(buy(shop, bob, lamp, 1).empty());  // the journey works again
   EXPECT_EQ(shop.stock_of(lamp), 100 - 2 - 3 - 1 - 1);
@@ -189,13 +118,13 @@ TEST(BackupPostgres, DumpDrillAndACorruptedDumpRefused) {
     auto ann = shop.register_and_login(ann_mail);
     buy(shop, ann, lamp, 2);
     before = order_ids(shop, ann);
-    const auto d = pg_backup({"dump", storage.database_url, file});
+    const auto d = run_pg_backup({"dump", storage.database_url, file});
     ASSERT_EQ(d.code, 0) << d.output;
     buy(shop, ann, lamp, 5);  // after the dump: lost
   }
   script(storage.database_url,
          R"(DROP SCHEMA product, "user", cart, "order", notification CASCADE)");
-  const auto r = pg_backup({"restore-dump", storage.database_url, file});
+  const auto r = run_pg_backup({"restore-dump", storage.database_url, file});
   ASSERT_EQ(r.code, 0) << r.output;
   {
     AllInOneShop shop(storage);
@@ -207,7 +136,7 @@ TEST(BackupPostgres, DumpDrillAndACorruptedDumpRefused) {
     f.seekp(static_cast<std::streamoff>(fs::file_size(file) / 2));
     f.put('\x7f');
   }
-  const auto bad = pg_backup({"restore-dump", storage.database_url, file});
+  const auto bad = run_pg_backup({"restore-dump", storage.database_url, file});
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.output.find("does not match " + file + ".sha256 (the dump is corrupted)"),
             std::string::npos)
