@@ -26,8 +26,8 @@
 #       pg_dump custom format of the schemas product, user, cart, order,
 #       notification in one snapshot; FILE.sha256 beside it
 #   scripts/pg-backup.sh restore-dump URL FILE
-#       check FILE against FILE.sha256, then pg_restore it into URL's
-#       database (the schemas dropped and re-created, one transaction)
+#       check FILE against FILE.sha256, then restore it into URL's database:
+#       the schemas dropped and re-created from the dump in one transaction
 #   scripts/pg-backup.sh hold-events URL
 #       after a restore, before the shop starts: mark every outbox event still
 #       unsent as sent, so no email goes out twice (docs/backup.md); prints
@@ -50,7 +50,7 @@ die() {
   exit 1
 }
 need() { [ -n "${1:-}" ] || die "missing argument: $2 (see the top of $0)"; }
-psql_() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -tA "$@"; }
+psql_() { PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -tA "$@"; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
 archive_on() {
@@ -167,9 +167,11 @@ restore_dump() {
   for s in "${SCHEMAS[@]}"; do
     drop+="DROP SCHEMA IF EXISTS \"$s\" CASCADE; "
   done
-  psql_ "$url" -c "$drop" >/dev/null
-  "$PG_BIN/pg_restore" -d "$url" --no-owner --single-transaction --exit-on-error "$file" ||
-    die "pg_restore failed; the database holds no Emporium schema now: fix and run again"
+  # One transaction: the schemas dropped and the dump loaded, or, on any
+  # error, nothing changed.
+  { echo "$drop" && "$PG_BIN/pg_restore" --no-owner -f - "$file"; } |
+    psql_ -o /dev/null --single-transaction -d "$url" ||
+    die "pg_restore failed; nothing was changed (one transaction)"
   log "restored $file into the database in $((SECONDS - started)) s"
 }
 

@@ -63,16 +63,18 @@ std::vector<Product> add_products(const BulkSeed& s, db::Database& database) {
 std::vector<std::string> add_users(const BulkSeed& s, db::Database& database) {
   const auto hash = auth::hash_password(s.password);
   const auto now = core::now_iso8601();
+  const auto run = core::new_id().substr(0, 6);  // so that a second run adds new accounts
   std::vector<std::string> ids;
   auto c = database.acquire();
   db::Transaction tx(*c);
   for (std::int64_t i = 0; i < s.users; ++i) {
     ids.push_back(core::new_id());
-    c->exec(kInsertUser, {ids.back(), "bulk-" + std::to_string(i + 1) + "@seed.example",
+    c->exec(kInsertUser, {ids.back(), "bulk-" + run + "-" + std::to_string(i + 1) + "@seed.example",
                           "Seeded customer " + std::to_string(i + 1), hash, now});
   }
   tx.commit();
-  s.progress("seed: " + std::to_string(ids.size()) + " customers");
+  s.progress("seed: " + std::to_string(ids.size()) + " customers, bulk-" + run +
+             "-1@seed.example to bulk-" + run + "-" + std::to_string(ids.size()) + "@seed.example");
   return ids;
 }
 

@@ -17,7 +17,8 @@ struct BulkSeed {
   std::int64_t orders = 100'000;
   std::int64_t users = 1'000;      // customers the orders are spread over
   std::int64_t stock = 1'000'000;  // each product's stock before the orders
-  // Customers sign in with bulk-<n>@seed.example and this password.
+  // Customers sign in as bulk-<run>-<n>@seed.example (the run's tag is in
+  // the progress line) with this password.
   std::string password = "bulk-seed-password";
   std::function<void(const std::string&)> progress = [](const std::string&) {};
 };
