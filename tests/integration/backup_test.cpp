@@ -5,10 +5,10 @@
 // Needs EMPORIUM_TEST_SMTP_URL and EMPORIUM_TEST_MAILDEV_URL (maildev, as
 // scripts/local-services.sh prints them) for the email checks.
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sqlite3.h>
 
 #include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -262,12 +262,14 @@ TEST(BackupSqlite, BackupsUnderLoadAreConsistentAcrossServices) {
   const std::int64_t start = 100000;
   const auto lamp = shop.create_product("Load Lamp", 1.00, start);
   std::vector<Customer> buyers;
+  buyers.reserve(6);
   for (int i = 0; i < 6; ++i) {
     buyers.push_back(shop.register_and_login(unique_address("load")));
   }
   std::atomic<bool> stop{false};
   std::atomic<int> placed{0};
   std::vector<std::thread> threads;
+  threads.reserve(buyers.size());
   for (auto& b : buyers) {
     threads.emplace_back([&, b] {
       while (!stop) {

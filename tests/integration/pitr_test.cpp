@@ -6,7 +6,6 @@
 // EMPORIUM_TEST_SMTP_URL and EMPORIUM_TEST_MAILDEV_URL, as scripts/test.sh
 // exports them.
 #include <gtest/gtest.h>
-#include <signal.h>
 
 #include <filesystem>
 #include <fstream>
