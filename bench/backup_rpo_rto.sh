@@ -49,7 +49,7 @@ now() { date +%s.%N; }
 # scripts/local-services.sh for this run's PostgreSQL (not exported: emporium
 # refuses EMPORIUM_* variables it does not know).
 services() { EMPORIUM_TEST_PG_PORT=$pg_port EMPORIUM_TEST_SERVICES=postgres "$L" "$@"; }
-since() { echo "$(now) - $1" | bc | sed 's/^\./0./'; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 report() {
   printf '%-44s %s\n' "$1" "$2" | tee -a "$out"
 }
@@ -87,7 +87,7 @@ kill "$shop_pid"
 wait "$shop_pid" || true
 shop_pid=""
 report "sqlite: start until /readyz 200" "$started s"
-report "sqlite: RTO (restore + start)" "$(echo "$restored + $started" | bc | sed 's/^\./0./') s"
+report "sqlite: RTO (restore + start)" "$(awk -v a="$restored" -v b="$started" 'BEGIN { printf "%.3f", a + b }') s"
 
 # --- PostgreSQL ----------------------------------------------------------------
 svc=$scratch/pg-svc

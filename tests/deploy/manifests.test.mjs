@@ -743,6 +743,41 @@ test('the unknown-field check finds misspelled fields in pod templates, containe
   assert.deepEqual(strictCheck(route).sort(), ['spec.parentRefs[0].sectionNam', 'spec.rules[0].backendRef']);
 });
 
+test('the restore tools (deploy/k8s/tools) validate, meet the pod rules and mount what the local overlay creates', async () => {
+  const local = render('local');
+  const errors = [];
+  const toolsDir = path.join(k8sDir, 'tools');
+  for (const file of readdirSync(toolsDir).filter((f) => f.endsWith('.yaml'))) {
+    const pod = YAML.parse(readFileSync(path.join(toolsDir, file), 'utf8'));
+    const at = `tools/${file}`;
+    const Model = await modelClass(pod.apiVersion, pod.kind);
+    try {
+      new Model(pod).validate();
+    } catch (e) {
+      errors.push(`${at}: ${e.message}`);
+    }
+    for (const field of strictCheck(pod)) errors.push(`${at}: unknown field ${field}`);
+    if (pod.metadata.namespace !== NAMESPACE) errors.push(`${at}: not in ${NAMESPACE}`);
+    const spec = pod.spec;
+    if (spec.automountServiceAccountToken !== false || spec.enableServiceLinks !== false) errors.push(`${at}: token or service links`);
+    for (const c of spec.containers) {
+      const sc = c.securityContext ?? {};
+      if (sc.allowPrivilegeEscalation !== false || !(sc.capabilities?.drop ?? []).includes('ALL')) errors.push(`${at}: ${c.name} may escalate`);
+      if ((sc.runAsNonRoot ?? spec.securityContext?.runAsNonRoot) !== true) errors.push(`${at}: ${c.name} may run as root`);
+      if (!c.resources?.limits?.cpu || !c.resources?.limits?.memory) errors.push(`${at}: ${c.name} has no limits`);
+    }
+    for (const v of spec.volumes ?? []) {
+      const claim = v.persistentVolumeClaim?.claimName;
+      if (!claim) continue;
+      const fromTemplate = local
+        .filter((o) => o.kind === 'StatefulSet')
+        .some((o) => (o.spec.volumeClaimTemplates ?? []).some((t) => claim === `${t.metadata.name}-${o.metadata.name}-0`));
+      if (!fromTemplate && !find(local, 'PersistentVolumeClaim', claim)) errors.push(`${at}: claim ${claim} is not one the local overlay creates`);
+    }
+  }
+  assert.deepEqual(errors, []);
+});
+
 test('the committed files under deploy/ hold no secret', () => {
   const run = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', 'deploy'], {
     cwd: repoRoot,
