@@ -4,8 +4,11 @@
 //
 // Needs EMPORIUM_TEST_SMTP_URL and EMPORIUM_TEST_MAILDEV_URL (maildev, as
 // scripts/local-services.sh prints them) for the email checks.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
@@ -349,6 +352,73 @@ TEST(BackupSqlite, ServeTakesAndPrunesItsOwnBackups) {
     const auto v = run_emporium({"backup", "verify", b});
     EXPECT_EQ(v.code, 0) << v.output;
   }
+}
+
+TEST(BackupSqlite, ServeRefusesADirectoryARestoreHolds) {
+  Scratch scratch;
+  const auto data = scratch / "data";
+  fs::create_directories(data);
+  const int fd = ::open((data + "/.emporium.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);  // as `emporium restore` holds it
+  const auto r =
+      run_emporium({"serve", "--listen=127.0.0.1:0", "--data-dir=" + data, "--demo-catalog=false"});
+  ::close(fd);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(contains(r.output, "is being restored")) << r.output;
+  EXPECT_FALSE(fs::exists(data + "/product.db")) << "nothing opened";
+}
+
+// `seed --products --orders` makes data the services could have written:
+// each order's lines are reserved stock, each product's stock is its start
+// minus its reservations, and a seeded customer signs in and sees orders.
+TEST(BackupSqlite, SeedMakesConsistentDrillData) {
+  Scratch scratch;
+  const auto data = scratch / "data";
+  const auto seeded =
+      run_emporium({"seed", "--data-dir=" + data, "--products=40", "--orders=600", "--users=3"});
+  ASSERT_EQ(seeded.code, 0) << seeded.output;
+  const fs::path dir = data;
+  EXPECT_EQ(sql_value(dir / "product.db", "SELECT count(*) FROM products"), "40");
+  EXPECT_EQ(sql_value(dir / "order.db", "SELECT count(*) FROM orders"), "600");
+  EXPECT_EQ(
+      sql_value(dir / "product.db",
+                "SELECT count(*) FROM products p WHERE stock + (SELECT coalesce(sum(quantity),"
+                " 0) FROM stock_reservations r WHERE r.product_id = p.id) != 1000000"),
+      "0");
+  EXPECT_EQ(sql_value(dir / "order.db",
+                      "SELECT count(*) FROM order_items i WHERE NOT EXISTS (SELECT 1 FROM"
+                      " product.stock_reservations r WHERE r.order_id = i.order_id AND"
+                      " r.product_id = i.product_id AND r.quantity = i.quantity)",
+                      dir / "product.db"),
+            "0");
+  EXPECT_EQ(sql_value(dir / "order.db",
+                      "SELECT count(*) FROM orders o WHERE total_cents != (SELECT sum(quantity *"
+                      " price_cents) FROM order_items i WHERE i.order_id = o.id)"),
+            "0");
+  const auto at = seeded.output.find("bulk-");
+  ASSERT_NE(at, std::string::npos) << seeded.output;
+  const auto email = seeded.output.substr(at, seeded.output.find(' ', at) - at);
+  AllInOneShop shop(Storage{}, {}, data);
+  auto r = shop.call("POST", "/api/users/login",
+                     R"({"email":")" + email + R"(","password":"bulk-seed-password"})");
+  ASSERT_EQ(r.status, 200) << email << ": " << r.raw;
+  const Customer c{std::string(r.obj().at("user").as_object().at("id").as_string()), email,
+                   std::string(r.obj().at("token").as_string()), ""};
+  EXPECT_EQ(order_ids(shop, c).size(), 100u) << "600 orders over 3 customers, a page of 100";
+}
+
+TEST(BackupSqlite, HelpSaysWhatBackupAndRestoreDo) {
+  const auto backup = run_emporium({"backup", "--help"});
+  EXPECT_EQ(backup.code, 0);
+  EXPECT_TRUE(contains(backup.output, "online, consistent backup")) << backup.output;
+  EXPECT_TRUE(contains(backup.output, "--out")) << backup.output;
+  EXPECT_TRUE(contains(backup.output, "verify")) << backup.output;
+  const auto restore = run_emporium({"restore", "--help"});
+  EXPECT_EQ(restore.code, 0);
+  EXPECT_TRUE(contains(restore.output, "Verify the backup --from and restore it"))
+      << restore.output;
+  EXPECT_TRUE(contains(restore.output, "--force")) << restore.output;
 }
 
 }  // namespace
