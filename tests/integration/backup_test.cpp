@@ -295,7 +295,7 @@ TEST(BackupSqlite, BackupsUnderLoadAreConsistentAcrossServices) {
   for (auto& t : threads) {
     t.join();
   }
-  EXPECT_GT(placed.load(), 20);
+  EXPECT_GT(placed.load(), 10) << "orders placed while the backups ran";
   for (const auto& b : backups) {
     const fs::path p = b;
     const auto orders = p / "order.db";
