@@ -65,8 +65,11 @@ std::vector<std::string> hold_events(const fs::path& file, const std::string& se
   }
   std::vector<std::string> held;
   sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(h.get(), "SELECT type, id FROM outbox WHERE sent_at IS NULL ORDER BY id", -1,
-                     &stmt, nullptr);
+  if (sqlite3_prepare_v2(h.get(), "SELECT type, id FROM outbox WHERE sent_at IS NULL ORDER BY id",
+                         -1, &stmt, nullptr) != SQLITE_OK) {
+    throw std::runtime_error("read the outbox of " + file.string() + ": " +
+                             sqlite3_errmsg(h.get()));
+  }
   while (sqlite3_step(stmt) == SQLITE_ROW) {
     held.push_back(service + ": " + reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)) +
                    " " + reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)));
