@@ -41,6 +41,7 @@ bench: deps build
 	bench/shop_vs_nginx.sh $(BUILD)/emporium
 	bench/checkout.sh $(BUILD)/emporium $(BUILD)/bench/checkout_load
 	bench/postgres_reads.sh $(BUILD)/emporium
+	bench/backup_rpo_rto.sh $(BUILD)
 
 # clang-tidy with the repository's .clang-tidy over src/ and lib/.
 lint: deps build

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "backup/cli.hpp"
 #include "config/config.hpp"
 #include "http/ops.hpp"
 #include "http/pipeline.hpp"
@@ -15,6 +16,7 @@
 #include "obs/metrics.hpp"
 #include "registry.hpp"
 #include "settings.hpp"
+#include "version.hpp"
 
 namespace emporium {
 
@@ -53,10 +55,8 @@ void add_config_flags(CLI::App& sub, CommandLine& line) {
   }
 }
 
-// Loads configuration, sets up logging and the data directory, then runs
-// `body`; maps failures to exit codes (2 configuration, 1 anything else).
-template <class F>
-int with_config(const CommandLine& line, std::string_view what, F body) {
+int with_config(const CommandLine& line, std::string_view what,
+                const std::function<void(const config::Config&)>& body) {
   auto cfg = load_config(line);
   if (!cfg) {
     return 2;
@@ -86,12 +86,14 @@ int run_serve(const CommandLine& line) {
     http::Router router;
     http::add_ops_routes(router, readiness, metrics);
     http::Pipeline pipeline(http::CorsPolicy{config::split_list(cfg.str("cors_origins"))}, metrics);
+    const auto data_dir_lock = lock_data_dir(cfg);
     Registry services(cfg, metrics, readiness, router, pipeline);
+    const auto backups = start_backups(cfg);
     http::Server server(server_options(cfg), router, pipeline, readiness, metrics);
     const auto port = server.listen();
     obs::info("listening", {{"host", cfg.address("listen").host},
                             {"port", static_cast<std::int64_t>(port)},
-                            {"version", EMPORIUM_VERSION}});
+                            {"version", version()}});
     server.run();
     obs::info("stopped");
   });
@@ -105,6 +107,9 @@ int run_migrate(const CommandLine& line) {
 }
 
 int run_seed(const CommandLine& line) {
+  if (wants_bulk_seed(line)) {
+    return run_bulk_seed(line);
+  }
   return with_config(line, "seed", [](const config::Config& cfg) {
     const int added = seed_all(cfg);
     obs::info("seed done", {{"products_added", static_cast<std::int64_t>(added)}});
@@ -151,7 +156,7 @@ int run_routes(const CommandLine& line) {
 }
 
 int run_version(const CommandLine&) {
-  std::cout << "emporium " << EMPORIUM_VERSION << " (" << EMPORIUM_GIT_SHA << ")\n";
+  std::cout << "emporium " << version() << " (" << git_sha() << ")\n";
   return 0;
 }
 

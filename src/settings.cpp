@@ -114,12 +114,24 @@ std::vector<config::KeyDef> peer_keys() {
   };
 }
 
+// serve's own backups of the SQLite databases (docs/backup.md).
+std::vector<config::KeyDef> backup_keys() {
+  return {
+      {"backup_interval", Kind::duration, "0s",
+       "How often serve backs up its SQLite databases into backup_dir; 0s: never"},
+      {"backup_keep", Kind::integer, "7", "How many of serve's own backups to keep", 1, 100'000},
+      {"backup_dir", Kind::string, "./backups",
+       "Where serve's own backups go (one directory each, emporium-<UTC time>)"},
+  };
+}
+
 }  // namespace
 
 const std::vector<config::KeyDef>& settings_schema() {
   static const std::vector<config::KeyDef> schema = [] {
     std::vector<config::KeyDef> all;
-    for (const auto& part : {server_keys(), backend_keys(), account_keys(), peer_keys()}) {
+    for (const auto& part :
+         {server_keys(), backend_keys(), account_keys(), peer_keys(), backup_keys()}) {
       all.insert(all.end(), part.begin(), part.end());
     }
     return all;

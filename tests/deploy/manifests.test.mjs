@@ -45,7 +45,7 @@ const CALLS = {
 };
 // Which components use which data store.
 const STORE_USERS = {
-  postgresql: ['product', 'user', 'cart', 'order', 'notification', 'migration'],
+  postgresql: ['product', 'user', 'cart', 'order', 'notification', 'migration', 'backup', 'restore'],
   redis: ['product'],
   rabbitmq: ['product', 'user', 'order', 'notification', 'migration'],
   smtp: ['notification'],
@@ -230,6 +230,9 @@ const labelsOf = (o) => o.metadata?.labels ?? {};
 const isWorkload = (o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.kind);
 const isLongRunning = (o) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind);
 const isEmporium = (o) => labelsOf(o)['app.kubernetes.io/name'] === 'emporium';
+// The pg_dump CronJob and the restore template (components/pg-dump): the
+// PostgreSQL image, not Emporium's, with flows of their own.
+const isBackup = (o) => labelsOf(o)['app.kubernetes.io/name'] === 'emporium-backup';
 const componentOf = (o) => labelsOf(o)['app.kubernetes.io/component'];
 
 function podTemplate(w) {
@@ -810,6 +813,41 @@ test('the unknown-field check finds misspelled fields in pod templates, containe
   assert.deepEqual(strictCheck(route).sort(), ['spec.parentRefs[0].sectionNam', 'spec.rules[0].backendRef']);
 });
 
+test('the restore tools (deploy/k8s/tools) validate, meet the pod rules and mount what the local overlay creates', async () => {
+  const local = render('local');
+  const errors = [];
+  const toolsDir = path.join(k8sDir, 'tools');
+  for (const file of readdirSync(toolsDir).filter((f) => f.endsWith('.yaml'))) {
+    const pod = YAML.parse(readFileSync(path.join(toolsDir, file), 'utf8'));
+    const at = `tools/${file}`;
+    const Model = await modelClass(pod.apiVersion, pod.kind);
+    try {
+      new Model(pod).validate();
+    } catch (e) {
+      errors.push(`${at}: ${e.message}`);
+    }
+    for (const field of strictCheck(pod)) errors.push(`${at}: unknown field ${field}`);
+    if (pod.metadata.namespace !== NAMESPACE) errors.push(`${at}: not in ${NAMESPACE}`);
+    const spec = pod.spec;
+    if (spec.automountServiceAccountToken !== false || spec.enableServiceLinks !== false) errors.push(`${at}: token or service links`);
+    for (const c of spec.containers) {
+      const sc = c.securityContext ?? {};
+      if (sc.allowPrivilegeEscalation !== false || !(sc.capabilities?.drop ?? []).includes('ALL')) errors.push(`${at}: ${c.name} may escalate`);
+      if ((sc.runAsNonRoot ?? spec.securityContext?.runAsNonRoot) !== true) errors.push(`${at}: ${c.name} may run as root`);
+      if (!c.resources?.limits?.cpu || !c.resources?.limits?.memory) errors.push(`${at}: ${c.name} has no limits`);
+    }
+    for (const v of spec.volumes ?? []) {
+      const claim = v.persistentVolumeClaim?.claimName;
+      if (!claim) continue;
+      const fromTemplate = local
+        .filter((o) => o.kind === 'StatefulSet')
+        .some((o) => (o.spec.volumeClaimTemplates ?? []).some((t) => claim === `${t.metadata.name}-${o.metadata.name}-0`));
+      if (!fromTemplate && !find(local, 'PersistentVolumeClaim', claim)) errors.push(`${at}: claim ${claim} is not one the local overlay creates`);
+    }
+  }
+  assert.deepEqual(errors, []);
+});
+
 test('the committed files under deploy/ hold no secret', () => {
   const run = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', 'deploy'], {
     cwd: repoRoot,
@@ -1233,7 +1271,7 @@ for (const [name, variant] of Object.entries(VARIANTS)) {
       if (!wantsVpc && vpc.length !== 0) errors.push(`egress names CIDRs (${vpc}) though every store is a pod`);
       const vpcHost = { kind: 'ip', name: 'an address in the VPC', ip: addressIn(vpc[0] ?? '10.0.0.0/16', 10) };
 
-      const component = (pod) => (isEmporium(pod.workload) ? componentOf(pod.workload) : null);
+      const component = (pod) => (isEmporium(pod.workload) || isBackup(pod.workload) ? componentOf(pod.workload) : null);
       const storeOfPod = (pod) =>
         Object.entries(variant.stores).find(([, s]) => s.pod && pod.labels['app.kubernetes.io/name'] === s.pod)?.[0];
       const expected = (src, dst, port) => {
@@ -1278,6 +1316,41 @@ for (const [name, variant] of Object.entries(VARIANTS)) {
       }
       errors.push(...wrong);
       assert.deepEqual(errors, []);
+    });
+
+    test('a nightly pg_dump of every schema, and a restore Job template that never runs by itself', () => {
+      const objects = render(name);
+      const dump = find(objects, 'CronJob', 'emporium-pg-dump');
+      const restore = find(objects, 'CronJob', 'emporium-pg-restore');
+      assert.ok(dump && restore, 'CronJobs emporium-pg-dump and emporium-pg-restore');
+      assert.equal(dump.spec.concurrencyPolicy, 'Forbid', 'one dump at a time');
+      assert.match(dump.spec.schedule, /^\S+ \S+ \S+ \S+ \S+$/, 'a cron schedule');
+      assert.notEqual(dump.spec.suspend, true, 'the dump runs');
+      assert.equal(restore.spec.suspend, true, 'the restore template is suspended: only `kubectl create job --from` runs it');
+      assert.equal(restore.spec.jobTemplate.spec.backoffLimit, 0, 'a failed restore is not retried by itself');
+      for (const cj of [dump, restore]) {
+        const spec = podSpec(cj);
+        const [c] = spec.containers;
+        const script = (c.args ?? []).join('\n');
+        const at = id(cj);
+        assert.ok(componentOf(cj) === componentOf({ metadata: podTemplate(cj).metadata }), `${at}: pod labels match`);
+        const url = (c.env ?? []).find((e) => e.name === 'PGURL')?.valueFrom?.secretKeyRef;
+        const secret = url && find(objects, 'Secret', url.name);
+        assert.ok(secret && Object.hasOwn(secretData(secret), url.key), `${at}: PGURL from a Secret key that exists`);
+        const claim = (spec.volumes ?? []).find((v) => v.persistentVolumeClaim)?.persistentVolumeClaim.claimName;
+        assert.ok(find(objects, 'PersistentVolumeClaim', claim), `${at}: its volume's claim ${claim} exists`);
+        assert.match(script, /sha256sum/, `${at}: checksums`);
+        if (cj === dump) {
+          assert.match(script, /pg_dump .*-Fc/, 'custom format');
+          for (const schema of ['product', '"user"', 'cart', '"order"', 'notification']) {
+            assert.ok(script.includes(`-n ${schema}`) || script.includes(`-n '${schema}'`), `dumps schema ${schema}`);
+          }
+        } else {
+          assert.match(script, /--single-transaction/, 'restores in one transaction');
+          assert.match(script, /refusing to restore/, 'refuses a dump whose checksum does not match');
+          assert.match(script, /outbox SET sent_at/, 'holds back events left unsent');
+        }
+      }
     });
 
     test('the public entry routes to the gateway Service', () => {

@@ -168,8 +168,9 @@ Storage Storage::postgres_on(const std::string& base) {
   return s;
 }
 
-AllInOneShop::AllInOneShop(Storage storage, std::vector<std::string> extra_args)
-    : dir_(temp_dir()) {
+AllInOneShop::AllInOneShop(Storage storage, std::vector<std::string> extra_args,
+                           std::string data_dir)
+    : dir_(data_dir.empty() ? temp_dir() : std::move(data_dir)) {
   auto args = common_args(dir_);
   const auto extra = storage.args();
   args.insert(args.end(), extra.begin(), extra.end());

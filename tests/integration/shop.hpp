@@ -75,10 +75,12 @@ struct Storage {
 };
 
 // All services and the gateway in one process. `extra_args` go to its
-// command line after the usual ones (e.g. --smtp-url=...).
+// command line after the usual ones (e.g. --smtp-url=...). The SQLite files
+// go to `data_dir`, or to a new temporary directory when it is empty.
 class AllInOneShop final : public Shop {
  public:
-  explicit AllInOneShop(Storage storage = {}, std::vector<std::string> extra_args = {});
+  explicit AllInOneShop(Storage storage = {}, std::vector<std::string> extra_args = {},
+                        std::string data_dir = {});
   std::uint16_t port() const override { return port_; }
   Process& process() { return *process_; }
   // Where the SQLite files are (data_dir).

@@ -9,6 +9,12 @@ import type { LoginAnswer, User } from './types';
 
 const USER_KEY = 'emporium.user';
 const EXPIRES_KEY = 'emporium.expiresAt';
+// When a tab last rotated the tokens (ms since the epoch): tabs share the
+// cookies, so a tab that finds a rotation this recent keeps its result
+// instead of presenting the refresh token again (which the API would take
+// as reuse and end the login).
+const ROTATED_KEY = 'emporium.rotatedAt';
+const ROTATION_SHARED_MS = 10_000;
 
 function readUser(): User | null {
   try {
@@ -42,6 +48,7 @@ function remember(answer: LoginAnswer): void {
   };
   localStorage.setItem(USER_KEY, JSON.stringify(user));
   localStorage.setItem(EXPIRES_KEY, String(Date.now() + answer.expiresIn * 1000));
+  localStorage.setItem(ROTATED_KEY, String(Date.now()));
   schedule(answer.expiresIn * 1000);
   currentUser.set(user);
 }
@@ -50,16 +57,40 @@ export function forget(): void {
   clearTimeout(timer);
   localStorage.removeItem(USER_KEY);
   localStorage.removeItem(EXPIRES_KEY);
+  localStorage.removeItem(ROTATED_KEY);
   if (currentUser.get() !== null) {
     currentUser.set(null);
   }
 }
 
-// Rotates the tokens from the refresh cookie; false when the login is over.
+// Runs `body` while no other tab of this origin runs it (the Web Locks API;
+// directly where a browser has none).
+function exclusively<T>(body: () => Promise<T>): Promise<T> {
+  return navigator.locks
+    ? (navigator.locks.request('emporium-refresh', body) as Promise<T>)
+    : body();
+}
+
+// Whether another tab rotated the tokens a moment ago; if so, takes its expiry.
+function rotatedElsewhere(): boolean {
+  const at = Number(localStorage.getItem(ROTATED_KEY) ?? 0);
+  const expiresAt = Number(localStorage.getItem(EXPIRES_KEY) ?? 0);
+  if (Date.now() - at > ROTATION_SHARED_MS || expiresAt <= Date.now()) {
+    return false;
+  }
+  schedule(expiresAt - Date.now());
+  return true;
+}
+
+// Rotates the tokens from the refresh cookie, once across the open tabs;
+// false when the login is over.
 export function refresh(): Promise<boolean> {
   if (!refreshing) {
-    refreshing = (async () => {
+    refreshing = exclusively(async () => {
       try {
+        if (rotatedElsewhere()) {
+          return true;
+        }
         remember((await request<LoginAnswer>('POST', '/api/users/refresh', {}, false)).body);
         return true;
       } catch (e) {
@@ -73,7 +104,7 @@ export function refresh(): Promise<boolean> {
       } finally {
         refreshing = null;
       }
-    })();
+    });
   }
   return refreshing;
 }
@@ -94,7 +125,9 @@ export async function signOut(): Promise<void> {
 
 // Where to go after signing in: a same-site path only.
 export function safeNext(next: string | undefined, fallback = '/'): string {
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : fallback;
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.includes('\\')
+    ? next
+    : fallback;
 }
 
 // Wires the API's 401 handling to this session and resumes a stored one:
