@@ -280,8 +280,14 @@ test('a real Prometheus scraping `emporium serve` gets a series from every recor
     }
     return missing.size === 0;
   }, 120_000, () => `no series yet from: ${[...missing].join(', ')}`);
-  const requests = await query('job:emporium_http_requests:rate5m{job="gateway"}');
-  assert.ok(Number(requests[0].value[1]) > 0, 'the gateway\'s request rate is above 0');
+  // The rate needs two scrapes apart with traffic between them: on a loaded
+  // machine the first scrape may come after the traffic above, so keep a
+  // little going until the rule sees it.
+  await waitFor('the gateway\'s request rate to be above 0', async () => {
+    assert.equal((await call('/api/products?limit=1')).status, 200);
+    const requests = await query('job:emporium_http_requests:rate5m{job="gateway"}');
+    return requests.length > 0 && Number(requests[0].value[1]) > 0;
+  }, 60_000);
   const failures = await query('job:emporium_login_failures:ratio_rate5m');
   assert.ok(Math.abs(Number(failures[0].value[1]) - 0.5) < 0.01, `half of the sign-ins failed: ${JSON.stringify(failures)}`);
   const errors = await query('job:emporium_http_errors:ratio_rate5m{job="gateway"}');
