@@ -5,10 +5,11 @@
 // as sent (brotli, gzip) and raw, and checks that no admin code is among them.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startFront } from './front.mjs';
@@ -36,20 +37,26 @@ async function lighthouse(url, name) {
   const dir = join(artifacts, 'lighthouse');
   mkdirSync(dir, { recursive: true });
   const out = join(dir, `${name}.json`);
-  await run(
-    process.execPath,
-    [
-      cli,
-      url,
-      '--quiet',
-      `--chrome-flags=${chromiumArgs.map((a) => (a.includes(' ') ? `"${a}"` : a)).join(' ')}`,
-      `--only-categories=${CATEGORIES.join(',')}`,
-      '--output=json',
-      `--output-path=${out}`,
-      '--max-wait-for-load=30000',
-    ],
-    { env: { ...process.env, CHROME_PATH: chromiumPath }, timeout: 180_000, maxBuffer: 1 << 24 },
-  );
+  // Chromium's own temporary files go to a directory removed afterwards.
+  const tmp = mkdtempSync(join(tmpdir(), 'emporium-lighthouse-'));
+  try {
+    await run(
+      process.execPath,
+      [
+        cli,
+        url,
+        '--quiet',
+        `--chrome-flags=${chromiumArgs.map((a) => (a.includes(' ') ? `"${a}"` : a)).join(' ')}`,
+        `--only-categories=${CATEGORIES.join(',')}`,
+        '--output=json',
+        `--output-path=${out}`,
+        '--max-wait-for-load=30000',
+      ],
+      { env: { ...process.env, CHROME_PATH: chromiumPath, TMPDIR: tmp }, timeout: 180_000, maxBuffer: 1 << 24 },
+    );
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
   const report = JSON.parse(readFileSync(out, 'utf8'));
   const scores = Object.fromEntries(CATEGORIES.map((c) => [c, report.categories[c].score]));
   const failing = Object.values(report.audits)

@@ -185,6 +185,8 @@ export async function openBrowser() {
   const profile = mkdtempSync(join(tmpdir(), 'emporium-e2e-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
+    // Chromium's own temporary files go under the profile, removed on close.
+    env: { ...process.env, TMPDIR: profile },
     headless: true,
     args: chromiumArgs,
     viewport: { width: 1280, height: 900 },

@@ -76,8 +76,7 @@ std::int64_t scalar(db::Database& db, const std::string& sql) {
 }
 
 std::unique_ptr<db::Database> sqlite_outbox(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("emporium-bus-" + name);
-  std::filesystem::remove_all(dir);
+  const std::filesystem::path dir = test::temp_dir() + "/" + name;
   std::filesystem::create_directories(dir);
   auto db = db::open_sqlite({.path = (dir / "outbox.db").string()});
   db::migrate(*db, "test", {outbox_migration(1)});

@@ -400,11 +400,41 @@ std::string local_services(const std::string& verb, const std::filesystem::path&
   return out;
 }
 
+namespace {
+
+// The scratch directories this test process made; removed when it exits
+// (after every test's servers are stopped), so a run leaves nothing behind.
+class Scratch {
+ public:
+  ~Scratch() {
+    for (const auto& dir : dirs_) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  }
+  void keep(const std::string& dir) {
+    std::lock_guard lock(mutex_);
+    dirs_.push_back(dir);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> dirs_;
+};
+
+Scratch& scratch() {
+  static Scratch s;
+  return s;
+}
+
+}  // namespace
+
 std::string temp_dir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "emporium-test-XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) {
     throw std::runtime_error("mkdtemp failed");
   }
+  scratch().keep(tmpl);
   return tmpl;
 }
 

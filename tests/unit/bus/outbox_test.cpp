@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "../scratch.hpp"
 #include "core/error.hpp"
 #include "db/migrate.hpp"
 
@@ -20,11 +21,7 @@ using namespace std::chrono_literals;
 
 std::string fresh_db() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("emporium-outbox-" + std::to_string(::getpid()) + "-" + info->name());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return (dir / "test.db").string();
+  return (testing_support::scratch_dir(info->name()) / "test.db").string();
 }
 
 std::unique_ptr<db::Database> open_outbox() {

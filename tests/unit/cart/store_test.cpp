@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "../scratch.hpp"
 #include "cart/service.hpp"
 #include "db/migrate.hpp"
 
@@ -15,10 +16,7 @@ namespace {
 // A fresh, migrated SQLite file of the test's own.
 std::unique_ptr<db::Database> fresh_db() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("emporium-cart-" + std::to_string(::getpid()) + "-" + info->name());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const auto dir = testing_support::scratch_dir(info->name());
   auto db = db::open_sqlite({.path = (dir / "cart.db").string()});
   db::migrate(*db, "cart", module().migrations());
   return db;

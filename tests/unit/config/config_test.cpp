@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../scratch.hpp"
+
 namespace emporium::config {
 namespace {
 
@@ -18,7 +20,7 @@ const std::vector<KeyDef> kSchema = {
 };
 
 std::string write_file(const std::string& name, const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / name;
+  const auto path = testing_support::scratch_dir("config-" + name) / name;
   std::ofstream(path) << text;
   return path.string();
 }

@@ -4,17 +4,14 @@
 
 #include <filesystem>
 
+#include "../scratch.hpp"
+
 namespace emporium::db {
 namespace {
 
 std::string fresh_db() {
-  const auto dir =
-      std::filesystem::temp_directory_path() /
-      ("emporium-db-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return (dir / "test.db").string();
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return (testing_support::scratch_dir(info->name()) / "test.db").string();
 }
 
 const std::string kData = EMPORIUM_TEST_DATA;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "../scratch.hpp"
 #include "bus/publisher.hpp"
 #include "common/embedded.hpp"
 #include "core/error.hpp"
@@ -24,10 +25,7 @@ using namespace std::chrono_literals;
 
 std::unique_ptr<db::Database> fresh_db() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("emporium-notification-" + std::to_string(::getpid()) + "-" + info->name());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const auto dir = testing_support::scratch_dir(info->name());
   auto db = db::open_sqlite({.path = (dir / "notification.db").string()});
   db::migrate(*db, "notification", module().migrations());
   return db;
