@@ -39,6 +39,7 @@ const PINS = {
   'actions/download-artifact': { sha: 'd3f86a106a0bac45b974a628896c90dbdf5c8093', tag: 'v4.3.0' },
   'aws-actions/configure-aws-credentials': { sha: 'ececac1a45f3b08a01d2dd070d28d111c5fe6722', tag: 'v4.1.0' },
   'aws-actions/amazon-ecr-login': { sha: '062b18b96a7aff071d4dc91bc00c4c1a7945b076', tag: 'v2.0.1' },
+  'hashicorp/setup-terraform': { sha: 'b9cd54a3c349d3f38e8881555d616ced269862dd', tag: 'v3.1.2' },
 };
 // The most any job may ask for, and who may ask for write access.
 const ALLOWED = { contents: ['read', 'write'], 'id-token': ['write'], actions: ['read'] };
@@ -126,7 +127,7 @@ test('least privilege: read-only by default, each write where it is needed only'
         if (!(ALLOWED[scope] ?? []).includes(level)) problems.push(`${name} ${jobName}: ${scope}: ${level}`);
       }
       const p = job.permissions ?? wf.permissions;
-      if (p['id-token'] === 'write' && !(name === 'ci.yml' && jobName === 'push')) problems.push(`${name} ${jobName}: id-token: write`);
+      if (p['id-token'] === 'write' && !(name === 'ci.yml' && ['push', 'terraform'].includes(jobName))) problems.push(`${name} ${jobName}: id-token: write`);
       if (p.contents === 'write' && name !== 'cd.yml') problems.push(`${name} ${jobName}: contents: write`);
       if (p.contents === 'write' && !job.environment) problems.push(`${name} ${jobName}: writes without an environment`);
     }
@@ -178,6 +179,31 @@ test('CI: pull requests and main; the project\'s own scripts; image, SBOM; OIDC 
   const creds = push.steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
   assert.ok(creds?.with['role-to-assume'], 'assumes a role');
   assert.deepEqual(push.strategy.matrix.include.map((m) => m.environment), ['dev', 'staging', 'prod']);
+  assert.match(push.steps.at(-1).run, /aws ecr describe-images[\s\S]*exit 0[\s\S]*podman push/, 'a re-run skips a tag ECR already has');
+});
+
+test('CI checks Terraform: fmt and validate for every environment on every run, plan on main only through OIDC', () => {
+  const tf = workflows['ci.yml'].jobs.terraform;
+  assert.ok(tf, 'a terraform job');
+  assert.equal(tf.if, undefined, 'on pull requests too');
+  assert.deepEqual(tf.strategy.matrix.include.map((m) => m.environment), ['dev', 'staging', 'prod']);
+  assert.equal(tf.defaults.run['working-directory'], 'deploy/terraform');
+  const step = (re) => tf.steps.find((s) => re.test(s.run ?? ''));
+  assert.ok(tf.steps.some((s) => s.uses?.startsWith('hashicorp/setup-terraform@')), 'hashicorp/setup-terraform');
+  assert.ok(step(/terraform fmt -check -recursive/), 'terraform fmt -check');
+  const validate = step(/terraform validate/);
+  assert.match(validate.run, /terraform init -backend=false[\s\S]*terraform validate/);
+  assert.equal(validate.if, undefined, 'validate runs on pull requests');
+  const mainOnly = "github.event_name == 'push' && github.ref == 'refs/heads/main'";
+  const plan = step(/terraform plan/);
+  assert.equal(plan.if, mainOnly, 'plan on main only');
+  assert.match(plan.run, /-backend-config="environments\/\$\{ENV_NAME\}\.s3\.tfbackend"[\s\S]*-lock=false -var-file="environments\/\$\{ENV_NAME\}\.tfvars"/);
+  assert.doesNotMatch(JSON.stringify(tf.steps), /terraform apply/, 'CI never applies');
+  const creds = tf.steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+  assert.equal(creds.if, mainOnly, 'AWS credentials on main only');
+  assert.ok(tf.steps.indexOf(creds) < tf.steps.indexOf(plan));
+  assert.match(creds.with['role-to-assume'], /vars\[matrix\.role\]/);
+  assert.ok(tf.strategy.matrix.include.every((m) => m.role === `AWS_TF_PLAN_ROLE_ARN_${m.environment.toUpperCase()}`));
 });
 
 test('CD: dev, staging after CI, each waits for the rollout then smoke-tests; prod behind its environment; rollback', () => {
