@@ -286,6 +286,13 @@ test('a real Prometheus scraping `emporium serve` gets a series from every recor
   ]);
   await waitFor('Prometheus to be ready', async () => (await fetch(`${promUrl}/-/ready`)).ok, 30_000, prom.output);
 
+  // Every job scraped once before the traffic, so that the rates see it grow.
+  await waitFor('a first scrape of every job', async () => {
+    const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent('count(up == 1)')}`);
+    const body = await res.json();
+    return Number(body.data?.result?.[0]?.value?.[1] ?? 0) === config.scrape_configs.length;
+  }, 60_000, prom.output);
+
   // A little traffic: the catalog, a 404, a sign-up, a failed and a good sign-in.
   const email = `obs-${Date.now()}@example.com`;
   const call = (p, body) =>
