@@ -8,8 +8,9 @@
 //   node scripts/set-image.mjs ENV --previous  # roll back: the tag ENV had before its current one
 //   node scripts/set-image.mjs ENV --current   # print the tag ENV deploys now
 //
-// --previous reads the file's git history: the newest committed tag that
-// differs from the current one.
+// --previous reads the file's git history: the newest tag a deploy commit
+// set that differs from the current one and that no rollback undid (rollback
+// commits carry a `Rollback-Of: TAG` trailer, see scripts/cd-commit.sh).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -36,19 +37,38 @@ export function withTag(text, tag) {
   return doc.toString({ lineWidth: 0 });
 }
 
-function previousTag(root, file, current) {
-  const rel = path.relative(root, file);
-  const commits = execFileSync('git', ['-C', root, 'log', '--format=%H', '--', rel], { encoding: 'utf8' })
-    .split('\n')
-    .filter(Boolean);
-  for (const c of commits) {
-    let old;
-    try {
-      old = tagOf(execFileSync('git', ['-C', root, 'show', `${c}:${rel}`], { encoding: 'utf8' }));
-    } catch {
+// The deploy history, newest first: each commit that changed the file, its
+// tag then, and the tag it rolled back (the Rollback-Of trailer of the
+// commits that `cd.yml` rollback makes).
+function history(root, rel) {
+  const log = execFileSync('git', ['-C', root, 'log', '--format=%H%x00%B%x1e', '--', rel], { encoding: 'utf8' });
+  return log
+    .split('\x1e')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const [commit, body] = entry.split('\0');
+      let tag = null;
+      try {
+        tag = tagOf(execFileSync('git', ['-C', root, 'show', `${commit}:${rel}`], { encoding: 'utf8' }));
+      } catch {
+        // the file did not parse at that commit
+      }
+      return { commit, tag, rollbackOf: /^Rollback-Of:\s*(\S+)/m.exec(body ?? '')?.[1] ?? null };
+    });
+}
+
+// The tag deployed before the current one, skipping every tag a rollback
+// undid (so a second rollback after B -> A goes to the tag before A, never
+// back to B) and the commits that were rollbacks themselves.
+export function previousTag(root, file, current) {
+  const undone = new Set();
+  for (const { tag, rollbackOf } of history(root, path.relative(root, file))) {
+    if (rollbackOf) {
+      undone.add(rollbackOf);
       continue;
     }
-    if (old && old !== current) return old;
+    if (tag && tag !== current && !undone.has(tag)) return tag;
   }
   return null;
 }

@@ -55,3 +55,8 @@ output "ses_dkim_tokens" {
   description = "CNAME records to publish for SES DKIM."
   value       = module.ses.dkim_tokens
 }
+
+output "ci_terraform_plan_role_arn" {
+  description = "CI's read-only Terraform plan role: the repository variable AWS_TF_PLAN_ROLE_ARN_<ENV> (upper-case environment)."
+  value       = module.github_oidc.plan_role_arn
+}

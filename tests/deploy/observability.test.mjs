@@ -127,9 +127,13 @@ test('promtool test rules: every unit test passes', () => {
   assert.equal(r.status, 0, `promtool test rules failed:\n${r.stdout}${r.stderr}`);
 });
 
-test('every alert has a test where it fires and one where it stays silent', () => {
+test('every alert, at each of its severities, has a test where it fires and one where it stays silent', () => {
+  // Keyed on name and severity: a critical and a warning rule of one name
+  // (the burn rates) each need their own cases.
   const fires = new Set();
   const silent = new Set();
+  const severities = new Map();
+  for (const a of alerts) severities.set(a.alert, [...(severities.get(a.alert) ?? []), a.labels?.severity]);
   for (const file of testFiles) {
     const doc = YAML.parse(readFileSync(file, 'utf8'));
     const loaded = (doc.rule_files ?? []).map((f) => path.resolve(path.dirname(file), f));
@@ -138,16 +142,32 @@ test('every alert has a test where it fires and one where it stays silent', () =
     }
     for (const t of doc.tests ?? []) {
       for (const a of t.alert_rule_test ?? []) {
-        ((a.exp_alerts ?? []).length > 0 ? fires : silent).add(a.alertname);
+        const firing = new Set((a.exp_alerts ?? []).map((e) => e.exp_labels?.severity));
+        for (const severity of severities.get(a.alertname) ?? []) {
+          (firing.has(severity) ? fires : silent).add(`${a.alertname}/${severity}`);
+        }
       }
     }
   }
   const problems = [];
-  for (const name of new Set(alerts.map((a) => a.alert))) {
-    if (!fires.has(name)) problems.push(`${name}: no test where it fires`);
-    if (!silent.has(name) && name !== 'EmporiumWatchdog') problems.push(`${name}: no test where it stays silent`);
+  for (const a of alerts) {
+    const key = `${a.alert}/${a.labels?.severity}`;
+    if (!fires.has(key)) problems.push(`${key}: no test where it fires`);
+    if (!silent.has(key) && a.alert !== 'EmporiumWatchdog') problems.push(`${key}: no test where it stays silent`);
   }
   assert.deepEqual(problems, []);
+});
+
+test('each environment\'s Prometheus labels its alerts with environment, which Alertmanager groups and inhibits by', () => {
+  for (const env of ['dev', 'staging', 'prod']) {
+    const values = YAML.parse(readFileSync(path.join(obsDir, 'prometheus', `${env}.values.yaml`), 'utf8'));
+    assert.equal(values.prometheus.prometheusSpec.externalLabels.environment, env, `${env}.values.yaml: external label environment=${env}`);
+  }
+  const config = YAML.parse(readFileSync(amConfig, 'utf8'));
+  assert.ok(config.route.group_by.includes('environment'), 'group_by has environment');
+  for (const rule of config.inhibit_rules) {
+    assert.ok(rule.equal.includes('environment'), `the inhibition of ${JSON.stringify(rule.target_matchers)} is within one environment`);
+  }
 });
 
 test('every alert has a severity, a summary and a runbook section in docs/runbooks.md', () => {
@@ -200,23 +220,28 @@ test('Alertmanager inhibits the symptoms while their cause fires', async () => {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify([
-      alert({ alertname: 'EmporiumServiceDown', severity: 'critical', namespace: 'emporium', job: 'product' }),
-      alert({ alertname: 'EmporiumHigh5xxRatio', severity: 'warning', namespace: 'emporium', job: 'gateway' }),
-      alert({ alertname: 'EmporiumHigh5xxRatio', severity: 'warning', namespace: 'emporium-staging', job: 'gateway' }),
-      alert({ alertname: 'EmporiumGatewayErrorBudgetBurn', severity: 'critical', slo: 'availability', namespace: 'shop', job: 'gateway' }),
-      alert({ alertname: 'EmporiumGatewayErrorBudgetBurn', severity: 'warning', slo: 'availability', namespace: 'shop', job: 'gateway' }),
-      alert({ alertname: 'EmporiumDeadLetters', severity: 'warning', namespace: 'emporium', job: 'notification', queue: 'q' }),
+      alert({ alertname: 'EmporiumServiceDown', severity: 'critical', environment: 'prod', namespace: 'emporium', job: 'product' }),
+      alert({ alertname: 'EmporiumHigh5xxRatio', severity: 'warning', environment: 'prod', namespace: 'emporium', job: 'gateway' }),
+      alert({ alertname: 'EmporiumHigh5xxRatio', severity: 'warning', environment: 'prod', namespace: 'emporium-staging', job: 'gateway' }),
+      // The same namespace in another cluster: prod's outage hides nothing of staging.
+      alert({ alertname: 'EmporiumHigh5xxRatio', severity: 'warning', environment: 'staging', namespace: 'emporium', job: 'gateway' }),
+      alert({ alertname: 'EmporiumGatewayErrorBudgetBurn', severity: 'critical', slo: 'availability', environment: 'prod', namespace: 'shop', job: 'gateway' }),
+      alert({ alertname: 'EmporiumGatewayErrorBudgetBurn', severity: 'warning', slo: 'availability', environment: 'prod', namespace: 'shop', job: 'gateway' }),
+      alert({ alertname: 'EmporiumGatewayErrorBudgetBurn', severity: 'warning', slo: 'availability', environment: 'dev', namespace: 'shop', job: 'gateway' }),
+      alert({ alertname: 'EmporiumDeadLetters', severity: 'warning', environment: 'prod', namespace: 'emporium', job: 'notification', queue: 'q' }),
     ]),
   });
   assert.equal(posted.status, 200, `POST /api/v2/alerts: ${posted.status} ${await posted.text()}`);
-  const key = (a) => `${a.labels.alertname}/${a.labels.severity}/${a.labels.namespace}`;
+  const key = (a) => `${a.labels.alertname}/${a.labels.severity}/${a.labels.environment}/${a.labels.namespace}`;
   const want = {
-    'EmporiumServiceDown/critical/emporium': 'active',
-    'EmporiumHigh5xxRatio/warning/emporium': 'suppressed',
-    'EmporiumHigh5xxRatio/warning/emporium-staging': 'active',
-    'EmporiumGatewayErrorBudgetBurn/critical/shop': 'active',
-    'EmporiumGatewayErrorBudgetBurn/warning/shop': 'suppressed',
-    'EmporiumDeadLetters/warning/emporium': 'active',
+    'EmporiumServiceDown/critical/prod/emporium': 'active',
+    'EmporiumHigh5xxRatio/warning/prod/emporium': 'suppressed',
+    'EmporiumHigh5xxRatio/warning/prod/emporium-staging': 'active',
+    'EmporiumHigh5xxRatio/warning/staging/emporium': 'active',
+    'EmporiumGatewayErrorBudgetBurn/critical/prod/shop': 'active',
+    'EmporiumGatewayErrorBudgetBurn/warning/prod/shop': 'suppressed',
+    'EmporiumGatewayErrorBudgetBurn/warning/dev/shop': 'active',
+    'EmporiumDeadLetters/warning/prod/emporium': 'active',
   };
   const states = await waitFor('the inhibitions to apply', async () => {
     const got = await (await fetch(`${base}/api/v2/alerts`)).json();
@@ -224,6 +249,10 @@ test('Alertmanager inhibits the symptoms while their cause fires', async () => {
     return JSON.stringify(map, Object.keys(want).sort()) === JSON.stringify(want, Object.keys(want).sort()) ? map : null;
   }, 30_000, async () => JSON.stringify(await (await fetch(`${base}/api/v2/alerts`)).json()));
   assert.deepEqual(states, want);
+  // One notification group per environment: prod's and staging's 5xx of the same namespace are apart.
+  const groups = await (await fetch(`${base}/api/v2/alerts/groups`)).json();
+  const fiveXx = groups.filter((g) => g.labels.alertname === 'EmporiumHigh5xxRatio' && g.labels.namespace === 'emporium');
+  assert.deepEqual(fiveXx.map((g) => g.labels.environment).sort(), ['prod', 'staging'], JSON.stringify(fiveXx.map((g) => g.labels)));
 });
 
 test('a real Prometheus scraping `emporium serve` gets a series from every recording rule', async () => {
@@ -241,7 +270,11 @@ test('a real Prometheus scraping `emporium serve` gets a series from every recor
   const config = {
     global: { scrape_interval: '1s', evaluation_interval: '1s' },
     rule_files: ruleFiles,
-    scrape_configs: [{ job_name: 'gateway', static_configs: [{ targets: [`127.0.0.1:${shopPort}`] }] }],
+    // The all-in-one answers for every service: scraped once per service's
+    // job, as the split shape is, so EmporiumServiceDown's absent() stays silent.
+    scrape_configs: ['gateway', 'product', 'user', 'cart', 'order', 'notification'].map((job) => ({
+      job_name: job, static_configs: [{ targets: [`127.0.0.1:${shopPort}`] }],
+    })),
   };
   const configFile = path.join(scratch, 'prometheus.yml');
   writeFileSync(configFile, YAML.stringify(config));
@@ -252,6 +285,13 @@ test('a real Prometheus scraping `emporium serve` gets a series from every recor
     `--web.listen-address=127.0.0.1:${promPort}`,
   ]);
   await waitFor('Prometheus to be ready', async () => (await fetch(`${promUrl}/-/ready`)).ok, 30_000, prom.output);
+
+  // Every job scraped once before the traffic, so that the rates see it grow.
+  await waitFor('a first scrape of every job', async () => {
+    const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent('count(up == 1)')}`);
+    const body = await res.json();
+    return Number(body.data?.result?.[0]?.value?.[1] ?? 0) === config.scrape_configs.length;
+  }, 60_000, prom.output);
 
   // A little traffic: the catalog, a 404, a sign-up, a failed and a good sign-in.
   const email = `obs-${Date.now()}@example.com`;

@@ -179,6 +179,30 @@ test('EKS: a supported version, managed nodes, OIDC for IRSA, network policies, 
   assert.ok(cni.some((a) => a.addon_name === 'aws-ebs-csi-driver' && a.service_account_role_arn), 'the EBS CSI driver with its IRSA role');
 });
 
+test('EKS add-ons install over the copies a new cluster has; nodes wait for the CNI; the control plane may use the KMS key', () => {
+  const addons = blocks(modules['modules/eks'], 'resource', 'aws_eks_addon');
+  assert.deepEqual(addons.map(([, a]) => a.addon_name).sort(), ['aws-ebs-csi-driver', 'coredns', 'kube-proxy', 'vpc-cni']);
+  for (const [name, a] of addons) {
+    assert.equal(a.resolve_conflicts_on_create, 'OVERWRITE', `aws_eks_addon.${name}: overwrites the self-managed copy`);
+  }
+  const vpcCni = addons.find(([, a]) => a.addon_name === 'vpc-cni');
+  assert.match(vpcCni[1].service_account_role_arn ?? '', /var\.vpc_cni_role_arn/, 'the VPC CNI with its IRSA role');
+  const cniRole = blocks(modules['.'], 'module').find(([n]) => n === 'irsa_vpc_cni')[1];
+  assert.deepEqual(cniRole.managed_policy_arns, ['arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy'], 'the CNI role has AmazonEKS_CNI_Policy');
+  const eksCall = blocks(modules['.'], 'module').find(([n]) => n === 'eks')[1];
+  assert.match(eksCall.vpc_cni_role_arn, /module\.irsa_vpc_cni\.role_arn/, 'the cluster gets that role for aws-node');
+  const nodes = resource('modules/eks', 'aws_eks_node_group');
+  assert.ok(nodes.depends_on.includes('${aws_eks_addon.vpc_cni}'), `the node group depends on the VPC CNI add-on: ${nodes.depends_on}`);
+  const kms = blocks(modules['modules/eks'], 'data', 'aws_iam_policy_document').find(([n]) => n === 'cluster_kms')?.[1];
+  assert.ok(kms, 'a KMS policy for the cluster role');
+  assert.deepEqual([...kms.statement[0].actions].sort(), ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:ListGrants']);
+  assert.deepEqual(kms.statement[0].resources, ['${var.kms_key_arn}']);
+  const policy = resource('modules/eks', 'aws_iam_role_policy', 'cluster_kms');
+  assert.equal(policy.role, '${aws_iam_role.cluster.id}', 'on the cluster role');
+  const cluster = resource('modules/eks', 'aws_eks_cluster');
+  assert.ok(cluster.depends_on.includes('${aws_iam_role_policy.cluster_kms}'), 'the cluster waits for the KMS policy');
+});
+
 test('IRSA: each role is trusted only by its ServiceAccount through the cluster OIDC provider', () => {
   const doc = blocks(modules['modules/irsa'], 'data', 'aws_iam_policy_document').find(([n]) => n === 'assume')[1];
   const st = doc.statement[0];
@@ -200,12 +224,17 @@ test('IRSA: each role is trusted only by its ServiceAccount through the cluster 
   const ci = blocks(modules['modules/github-oidc'], 'data', 'aws_iam_policy_document').find(([n]) => n === 'assume')[1].statement[0];
   assert.deepEqual(ci.condition.find((c) => c.variable.endsWith(':sub')).values, ['repo:${var.repository}:ref:refs/heads/main'],
     'only workflows on main may push images');
+  const plan = resource('modules/github-oidc', 'aws_iam_role', 'plan');
+  assert.equal(plan.assume_role_policy, '${data.aws_iam_policy_document.assume.json}', 'the plan role: main only too');
+  assert.equal(resource('modules/github-oidc', 'aws_iam_role_policy_attachment', 'plan_read_only').policy_arn,
+    'arn:aws:iam::aws:policy/ReadOnlyAccess', 'the plan role reads, never writes');
 });
 
 test('RDS: PostgreSQL 15, encrypted, private, TLS, backups with PITR; Multi-AZ and deletion protection in prod', () => {
   const db = resource('modules/rds', 'aws_db_instance');
   assert.equal(db.engine, 'postgres');
-  assert.match(db.engine_version, /^15(\.|$)/, 'PostgreSQL 15');
+  assert.equal(db.engine_version, '15', 'PostgreSQL 15, the major version only: a pinned minor would fight the automatic upgrades');
+  assert.equal(db.auto_minor_version_upgrade, true, 'minor versions upgrade automatically');
   assert.equal(db.storage_encrypted, true, 'storage encrypted');
   assert.ok(db.kms_key_id, 'with the environment\'s KMS key');
   assert.equal(db.publicly_accessible, false, 'not publicly accessible');

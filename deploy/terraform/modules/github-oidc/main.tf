@@ -93,6 +93,45 @@ resource "aws_iam_role_policy" "push" {
   policy = data.aws_iam_policy_document.push.json
 }
 
+# CI's Terraform plan on main (ci.yml, job terraform): read-only. Plan
+# refreshes the state, so it reads every resource, the secrets' current
+# values (Secrets Manager, this environment's emporium/ entries only) and the
+# state; it never takes the state lock (plan -lock=false).
+resource "aws_iam_role" "plan" {
+  name               = "${var.name}-ci-terraform-plan"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "plan_read_only" {
+  role       = aws_iam_role.plan.name
+  policy_arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+}
+
+data "aws_iam_policy_document" "plan" {
+  statement {
+    sid       = "SecretValues"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["arn:aws:secretsmanager:*:${data.aws_caller_identity.current.account_id}:secret:emporium/*"]
+  }
+
+  statement {
+    sid       = "DecryptStateAndSecrets"
+    actions   = ["kms:Decrypt"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "plan" {
+  name   = "terraform-plan-read"
+  role   = aws_iam_role.plan.id
+  policy = data.aws_iam_policy_document.plan.json
+}
+
+output "plan_role_arn" {
+  description = "The read-only role CI's terraform plan assumes (repository variable AWS_TF_PLAN_ROLE_ARN_<ENV>)."
+  value       = aws_iam_role.plan.arn
+}
+
 output "role_arn" {
   description = "The role CI assumes (repository variable AWS_ECR_ROLE_ARN)."
   value       = aws_iam_role.ci.arn

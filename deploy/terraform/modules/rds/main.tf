@@ -105,7 +105,7 @@ resource "random_password" "master" {
 resource "aws_db_instance" "this" {
   identifier     = var.name
   engine         = "postgres"
-  engine_version = "15.12"
+  engine_version = "15" # the latest 15.x; auto_minor_version_upgrade keeps it current
   instance_class = var.instance_class
 
   allocated_storage     = var.allocated_storage
