@@ -54,10 +54,11 @@ class UserService final : public Service {
                  with_body<LoginInput>(read_login, [&h](Request& req, const LoginInput& in) {
                    return h.login(req, in);
                  }));
-    r.add_public("POST", "/api/users/refresh",
-                 optional_body<RefreshInput>(read_refresh, [&h](Request& req, RefreshInput in) {
-                   return h.refresh(req, in);
-                 }));
+    r.add_public(
+        "POST", "/api/users/refresh",
+        optional_body<RefreshInput>(read_refresh, [&h](Request& req, const RefreshInput& in) {
+          return h.refresh(req, in);
+        }));
     r.add_public("POST", "/api/users/logout",
                  optional_body<LogoutInput>(read_logout, [&h](Request& req, LogoutInput in) {
                    return h.logout(req, std::move(in));

@@ -13,8 +13,8 @@ namespace emporium::testing_support {
 // run leaves nothing behind.
 inline std::filesystem::path scratch_dir(const std::string& name) {
   struct Root {
-    std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                 ("emporium-unit-" + std::to_string(::getpid()));
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("emporium-unit-" + std::to_string(::getpid()));
     ~Root() {
       std::error_code ec;
       std::filesystem::remove_all(path, ec);
