@@ -187,7 +187,7 @@ Response Handlers::placed(const Order& order, const Task& take_from_cart, const 
                              {"total_cents", order.total_cents},
                              {"request_id", req.request_id}});
   // Take what it bought out of the cart now; the runner retries if this fails.
-  tasks_.attempt(take_from_cart, 0);
+  tasks_.attempt(take_from_cart, 0, &order);
   // Answer from what was just stored: no read after the commit that could
   // fail and turn a placed order into an error answer.
   auto res = http::json_response(201, order_json(order));

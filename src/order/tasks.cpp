@@ -48,7 +48,7 @@ void Tasks::done(const Task& task) {
   store_.task_done(task.id, core::now_iso8601());
 }
 
-void Tasks::run(const Task& task) {
+void Tasks::run(const Task& task, const Order* known) {
   const std::string request_id = "task-" + task.id;
   switch (task.kind) {
     case TaskKind::clear_cart:
@@ -58,14 +58,16 @@ void Tasks::run(const Task& task) {
       products_.release(task.subject, request_id);
       break;
     case TaskKind::remove_bought:
-      remove_bought(task.subject, request_id);
+      remove_bought(task.subject, known, request_id);
       break;
   }
 }
 
-void Tasks::remove_bought(const std::string& order_id, const std::string& request_id) {
-  const auto order = store_.find(order_id);
-  if (!order) {
+void Tasks::remove_bought(const std::string& order_id, const Order* known,
+                          const std::string& request_id) {
+  const auto stored = known != nullptr ? std::optional<Order>() : store_.find(order_id);
+  const Order* order = known != nullptr ? known : (stored ? &*stored : nullptr);
+  if (order == nullptr) {
     return;  // never stored: nothing was bought
   }
   std::vector<svc::Line> lines;
@@ -75,10 +77,10 @@ void Tasks::remove_bought(const std::string& order_id, const std::string& reques
   carts_.remove_bought(order->user_id, order->id, lines, request_id);
 }
 
-void Tasks::attempt(const Task& task, std::int64_t attempts) noexcept {
+void Tasks::attempt(const Task& task, std::int64_t attempts, const Order* known) noexcept {
   std::string error;
   try {
-    run(task);
+    run(task, known);
   } catch (const std::exception& e) {
     error = e.what();
   }

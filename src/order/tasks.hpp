@@ -13,6 +13,7 @@
 namespace emporium::order {
 
 class Store;
+struct Order;
 
 // Follow-up work that must happen after a commit even if a peer service is
 // down. Each kind is idempotent, so running a task twice is harmless.
@@ -52,8 +53,9 @@ class Tasks {
   // Records `task` done without running it. Throws on a database failure.
   void done(const Task& task);
   // Runs one task; records it done, or schedules the next try with backoff.
-  // Never throws.
-  void attempt(const Task& task, std::int64_t attempts) noexcept;
+  // `known` is the task's order when the caller holds it (a remove_bought
+  // right after the order was stored), so it is not read back. Never throws.
+  void attempt(const Task& task, std::int64_t attempts, const Order* known = nullptr) noexcept;
   // Runs every task that is due. Safe to call from several threads (and
   // replicas). Never throws.
   void run_due() noexcept;
@@ -62,8 +64,9 @@ class Tasks {
   void release_or_schedule(const std::string& order_id, const std::string& request_id) noexcept;
 
  private:
-  void run(const Task& task);
-  void remove_bought(const std::string& order_id, const std::string& request_id);
+  void run(const Task& task, const Order* known);
+  void remove_bought(const std::string& order_id, const Order* known,
+                     const std::string& request_id);
 
   Store& store_;
   Products& products_;

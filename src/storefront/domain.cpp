@@ -24,7 +24,9 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Whether `coding` is listed in `header` with a q-value above zero.
+// Whether `coding` is listed in `header` with a q-value above zero. By hand:
+// Boost 1.81's beast::http::ext_list gives every element after one with
+// parameters that element's parameters too ("br;q=0, gzip" reads gzip as q=0).
 bool acceptable(std::string_view header, std::string_view coding) {
   while (!header.empty()) {
     const auto comma = header.find(',');

@@ -11,9 +11,8 @@ using http::Failure;
 
 // The file a GET of `path` answers with, or null for a 404.
 const Asset* resolve(const Assets& assets, std::string_view path) {
-  const auto relative = path.substr(path.find_first_not_of('/') == std::string_view::npos
-                                        ? path.size()
-                                        : path.find_first_not_of('/'));
+  const auto first = path.find_first_not_of('/');
+  const auto relative = first == std::string_view::npos ? std::string_view() : path.substr(first);
   if (!relative.empty()) {
     if (const auto* file = assets.find(relative)) {
       return file;

@@ -51,6 +51,26 @@ const STORE_USERS = {
   smtp: ['notification'],
 };
 
+// The AWS shape (eks and the environments on its aws/ part): the image from
+// ECR, every data store a managed service at an address in the VPC.
+const ECR_IMAGE = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/emporium:v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
+function onAws(overlay, minReplicas, environment) {
+  return {
+    overlay,
+    image: ECR_IMAGE,
+    minReplicas,
+    preRollout: ['shared', 'migration'],
+    stores: {
+      postgresql: { vpc: true, ports: [5432] },
+      redis: { vpc: true, ports: [6379] },
+      rabbitmq: { vpc: true, ports: [5671] },
+      smtp: { vpc: true, ports: [465] },
+    },
+    edge: 'ingress',
+    ...(environment ? { environment: { ...environment, minReplicas } } : {}),
+  };
+}
+
 // What each rendered variant must look like. `stores`: where each data store
 // is (pods of the overlay, or managed services at an address in the VPC).
 const VARIANTS = {
@@ -67,78 +87,14 @@ const VARIANTS = {
     },
     edge: null,
   },
-  eks: {
-    overlay: 'overlays/eks',
-    image: /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/emporium:v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/,
-    minReplicas: 2,
-    preRollout: ['shared', 'migration'],
-    stores: {
-      postgresql: { vpc: true, ports: [5432] },
-      redis: { vpc: true, ports: [6379] },
-      rabbitmq: { vpc: true, ports: [5671] },
-      smtp: { vpc: true, ports: [465] },
-    },
-    edge: 'ingress',
-  },
+  eks: onAws('overlays/eks', 2),
   // The environments Argo CD syncs (deploy/argocd): eks's aws/ part, the
   // Secret from Secrets Manager (External Secrets), the Prometheus
   // Operator's objects, and each environment's own bounds and range.
-  dev: {
-    overlay: 'overlays/dev',
-    image: /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/emporium:v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/,
-    minReplicas: 1,
-    preRollout: ['shared', 'migration'],
-    stores: {
-      postgresql: { vpc: true, ports: [5432] },
-      redis: { vpc: true, ports: [6379] },
-      rabbitmq: { vpc: true, ports: [5671] },
-      smtp: { vpc: true, ports: [465] },
-    },
-    edge: 'ingress',
-    environment: { host: 'dev.shop.example.com', vpc: '10.2.0.0/16', minReplicas: 1, gatewayMax: 2 },
-  },
-  staging: {
-    overlay: 'overlays/staging',
-    image: /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/emporium:v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/,
-    minReplicas: 2,
-    preRollout: ['shared', 'migration'],
-    stores: {
-      postgresql: { vpc: true, ports: [5432] },
-      redis: { vpc: true, ports: [6379] },
-      rabbitmq: { vpc: true, ports: [5671] },
-      smtp: { vpc: true, ports: [465] },
-    },
-    edge: 'ingress',
-    environment: { host: 'staging.shop.example.com', vpc: '10.1.0.0/16', minReplicas: 2, gatewayMax: 4 },
-  },
-  prod: {
-    overlay: 'overlays/prod',
-    image: /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/emporium:v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/,
-    minReplicas: 3,
-    preRollout: ['shared', 'migration'],
-    stores: {
-      postgresql: { vpc: true, ports: [5432] },
-      redis: { vpc: true, ports: [6379] },
-      rabbitmq: { vpc: true, ports: [5671] },
-      smtp: { vpc: true, ports: [465] },
-    },
-    edge: 'ingress',
-    environment: { host: 'shop.example.com', vpc: '10.0.0.0/16', minReplicas: 3, gatewayMax: 20 },
-  },
-  'eks+gateway-api': {
-    overlay: 'overlays/eks',
-    components: ['../../components/gateway-api'],
-    image: /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/emporium:v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/,
-    minReplicas: 2,
-    preRollout: ['shared', 'migration'],
-    stores: {
-      postgresql: { vpc: true, ports: [5432] },
-      redis: { vpc: true, ports: [6379] },
-      rabbitmq: { vpc: true, ports: [5671] },
-      smtp: { vpc: true, ports: [465] },
-    },
-    edge: 'httproute',
-  },
+  dev: onAws('overlays/dev', 1, { host: 'dev.shop.example.com', vpc: '10.2.0.0/16', gatewayMax: 2 }),
+  staging: onAws('overlays/staging', 2, { host: 'staging.shop.example.com', vpc: '10.1.0.0/16', gatewayMax: 4 }),
+  prod: onAws('overlays/prod', 3, { host: 'shop.example.com', vpc: '10.0.0.0/16', gatewayMax: 20 }),
+  'eks+gateway-api': { ...onAws('overlays/eks', 2), components: ['../../components/gateway-api'], edge: 'httproute' },
 };
 
 // ---------------------------------------------------------------- rendering
