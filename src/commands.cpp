@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <iostream>
@@ -38,6 +39,30 @@ std::optional<config::Config> load_config(const CommandLine& line) {
     std::cerr << "emporium: " << e.what() << "\n";
     return std::nullopt;
   }
+}
+
+// The edge's rate limits, where this process is the public edge (the
+// all-in-one listener, or the gateway); services behind the gateway do not
+// limit per client again.
+struct EdgeLimiter {
+  auth::Tokens tokens;
+  limit::EdgeLimiter limiter;
+  EdgeLimiter(const config::Config& cfg, obs::Registry& metrics)
+      : tokens(token_settings(cfg)), limiter(edge_options(cfg), tokens, metrics) {}
+  std::optional<http::Response> admit(const http::Request& req, bool on_pool,
+                                      http::Headers& extra) {
+    return limiter.admit(req, on_pool, extra);
+  }
+};
+
+std::unique_ptr<EdgeLimiter> edge_limiter(const config::Config& cfg, obs::Registry& metrics) {
+  const auto selected = selected_services(cfg);
+  const bool edge = cfg.str("services") == "all" ||
+                    std::find(selected.begin(), selected.end(), "gateway") != selected.end();
+  if (!edge) {
+    return nullptr;
+  }
+  return std::make_unique<EdgeLimiter>(cfg, metrics);
 }
 
 }  // namespace
@@ -87,6 +112,13 @@ int run_serve(const CommandLine& line) {
     http::add_ops_routes(router, readiness, metrics);
     http::Pipeline pipeline(http::CorsPolicy{config::split_list(cfg.str("cors_origins"))}, metrics);
     const auto data_dir_lock = lock_data_dir(cfg);
+    const auto limiter = edge_limiter(cfg, metrics);
+    if (limiter) {
+      pipeline.set_gate(
+          [&l = *limiter](const http::Request& req, bool on_pool, http::Headers& extra) {
+            return l.admit(req, on_pool, extra);
+          });
+    }
     Registry services(cfg, metrics, readiness, router, pipeline);
     const auto backups = start_backups(cfg);
     http::Server server(server_options(cfg), router, pipeline, readiness, metrics);

@@ -1,5 +1,7 @@
 #include "settings.hpp"
 
+#include "limit/proxies.hpp"
+
 namespace emporium {
 
 using config::Kind;
@@ -39,6 +41,34 @@ std::vector<config::KeyDef> server_keys() {
   };
 }
 
+// The edge's rate limits (where the public edge listens: services=all or the
+// gateway) and the user service's failed-sign-in backoff (docs/rate-limits.md).
+std::vector<config::KeyDef> limit_keys() {
+  return {
+      {"rate_limit_sign_in", Kind::string, "20/1m",
+       "Sign-ins (POST /api/users/login) per client address: COUNT/DURATION, or off"},
+      {"rate_limit_signup", Kind::string, "20/1h",
+       "Registrations (POST /api/users/register) per client address: COUNT/DURATION, or off"},
+      {"rate_limit_refresh", Kind::string, "60/1m",
+       "Token refreshes per client address and per user: COUNT/DURATION, or off"},
+      {"rate_limit_password", Kind::string, "10/1m",
+       "Profile and password changes (PUT /api/users/profile) per client address and per user"},
+      {"rate_limit_read", Kind::string, "1200/1m",
+       "Other GET and HEAD requests per client address and per user: COUNT/DURATION, or off"},
+      {"rate_limit_write", Kind::string, "300/1m",
+       "Other writes per client address and per user: COUNT/DURATION, or off"},
+      {"rate_limit_redis_timeout", Kind::duration, "50ms",
+       "Deadline of one rate-limit check on Redis; past it, checks are decided in-process"},
+      {"trusted_proxies", Kind::string, "",
+       "Comma-separated CIDRs of proxies whose X-Forwarded-For gives the client's address"},
+      {"sign_in_backoff_after", Kind::integer, "5",
+       "Failed sign-ins of one account before it backs off (429 with Retry-After)", 1, 1000},
+      {"sign_in_backoff_base", Kind::duration, "1s",
+       "First backoff of an account; each further failure doubles it"},
+      {"sign_in_backoff_max", Kind::duration, "15m", "Longest backoff of an account"},
+  };
+}
+
 // Storage, cache, event bus and the services this process runs.
 std::vector<config::KeyDef> backend_keys() {
   return {
@@ -47,8 +77,8 @@ std::vector<config::KeyDef> backend_keys() {
        "files under data_dir"},
       {"database_pool_size", Kind::integer, "8", "Database connections per service", 1, 256},
       {"redis_url", Kind::string, "",
-       "redis://[[user]:password@]host[:port][/db] for the product read cache, shared by "
-       "processes; empty: an in-process LRU cache"},
+       "redis://[[user]:password@]host[:port][/db] for the product read cache and the edge's "
+       "rate limits, shared by processes; empty: in-process"},
       {"cache_ttl", Kind::duration, "60s",
        "Lifetime of cached product reads (entries are also invalidated on every write); 0s turns "
        "the cache off"},
@@ -130,8 +160,8 @@ std::vector<config::KeyDef> backup_keys() {
 const std::vector<config::KeyDef>& settings_schema() {
   static const std::vector<config::KeyDef> schema = [] {
     std::vector<config::KeyDef> all;
-    for (const auto& part :
-         {server_keys(), backend_keys(), account_keys(), peer_keys(), backup_keys()}) {
+    for (const auto& part : {server_keys(), limit_keys(), backend_keys(), account_keys(),
+                             peer_keys(), backup_keys()}) {
       all.insert(all.end(), part.begin(), part.end());
     }
     return all;
@@ -154,6 +184,27 @@ http::ServerOptions server_options(const config::Config& c) {
   o.write_timeout = c.duration("write_timeout");
   o.shutdown_delay = c.duration("shutdown_delay");
   o.drain_timeout = c.duration("drain_timeout");
+  return o;
+}
+
+limit::EdgeOptions edge_options(const config::Config& c) {
+  limit::EdgeOptions o;
+  for (std::size_t i = 0; i < limit::kRouteClasses; ++i) {
+    const auto cls = static_cast<http::RouteClass>(i);
+    if (cls == http::RouteClass::ops || cls == http::RouteClass::internal) {
+      continue;
+    }
+    const auto key = "rate_limit_" + std::string(http::name(cls));
+    auto policy = limit::parse_policy(c.str(key));
+    if (!policy) {
+      throw config::ConfigError("invalid value for " + key +
+                                ": must be COUNT/DURATION (such as 20/1m) or off");
+    }
+    o.policies.at(i) = *policy;
+  }
+  o.trusted_proxies = limit::parse_cidrs(c.str("trusted_proxies"), "trusted_proxies");
+  o.redis_url = c.str("redis_url");
+  o.redis_timeout = c.duration("rate_limit_redis_timeout");
   return o;
 }
 

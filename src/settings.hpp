@@ -4,6 +4,7 @@
 
 #include "config/config.hpp"
 #include "http/server.hpp"
+#include "limit/edge.hpp"
 
 namespace emporium {
 
@@ -12,5 +13,9 @@ const std::vector<config::KeyDef>& settings_schema();
 
 // Server options from validated configuration.
 http::ServerOptions server_options(const config::Config& c);
+
+// The edge's rate limits from validated configuration. Throws
+// config::ConfigError for a malformed limit or trusted_proxies entry.
+limit::EdgeOptions edge_options(const config::Config& c);
 
 }  // namespace emporium

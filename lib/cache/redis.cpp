@@ -83,16 +83,26 @@ class RedisCache::Reply {
   Reply() = default;
   explicit Reply(redisReply* r) : r_(r) {}
   Reply(Reply&& o) noexcept : r_(std::exchange(o.r_, nullptr)) {}
-  Reply& operator=(Reply&&) = delete;
-  ~Reply() {
-    if (r_ != nullptr) {
-      freeReplyObject(r_);
+  Reply& operator=(Reply&& o) noexcept {
+    if (this != &o) {
+      reset();
+      r_ = std::exchange(o.r_, nullptr);
     }
+    return *this;
   }
+  Reply(const Reply&) = delete;
+  Reply& operator=(const Reply&) = delete;
+  ~Reply() { reset(); }
   explicit operator bool() const noexcept { return r_ != nullptr; }
   const redisReply* operator->() const noexcept { return r_; }
 
  private:
+  void reset() noexcept {
+    if (r_ != nullptr) {
+      freeReplyObject(r_);
+      r_ = nullptr;
+    }
+  }
   redisReply* r_ = nullptr;
 };
 
@@ -124,7 +134,7 @@ void RedisCache::mark_down(const char* what) {
   }
   available_.notify_all();
   if (!down_.exchange(true)) {
-    obs::warn("cache backend unavailable; serving from the database",
+    obs::warn(options_.down_message,
               {{"backend", "redis"},
                {"host", options_.address.host},
                {"port", static_cast<std::int64_t>(options_.address.port)},
@@ -136,7 +146,7 @@ void RedisCache::mark_down(const char* what) {
 void RedisCache::mark_up() {
   if (down_.load(std::memory_order_relaxed) && down_.exchange(false)) {
     down_until_.store(0, std::memory_order_relaxed);
-    obs::info("cache backend available again", {{"backend", "redis"}});
+    obs::info(options_.up_message, {{"backend", "redis"}});
   }
 }
 
@@ -216,7 +226,7 @@ void RedisCache::discard(redisContext* c) {
   available_.notify_one();
 }
 
-RedisCache::Reply RedisCache::command(const std::vector<std::string_view>& argv) {
+RedisCache::Reply RedisCache::command(const std::vector<std::string_view>& argv, bool errors_ok) {
   // While backing off, one caller at a time probes the server once the
   // period is over; everyone else fails at once.
   auto until = down_until_.load(std::memory_order_relaxed);
@@ -262,7 +272,7 @@ RedisCache::Reply RedisCache::command(const std::vector<std::string_view>& argv)
     }
     give_back(c);
     mark_up();
-    if (reply->type == REDIS_REPLY_ERROR) {
+    if (reply->type == REDIS_REPLY_ERROR && !errors_ok) {
       obs::warn("cache command refused", {{"backend", "redis"},
                                           {"command", argv.front()},
                                           {"error", std::string_view(reply->str, reply->len)}});
@@ -315,6 +325,58 @@ std::optional<std::int64_t> RedisCache::incr(std::string_view key) {
       return static_cast<std::int64_t>(r->integer);
     }
     return std::nullopt;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<std::vector<std::int64_t>> RedisCache::eval_integers(
+    std::string_view script, const std::vector<std::string>& keys,
+    const std::vector<std::string>& args) {
+  try {
+    std::string sha;
+    {
+      std::lock_guard lock(mutex_);
+      if (script_text_ == script) {
+        sha = script_sha_;
+      }
+    }
+    if (sha.empty()) {
+      auto loaded = command({"SCRIPT", "LOAD", script});
+      if (!loaded || loaded->type != REDIS_REPLY_STRING) {
+        return std::nullopt;
+      }
+      sha.assign(loaded->str, loaded->len);
+      std::lock_guard lock(mutex_);
+      script_text_ = script;
+      script_sha_ = sha;
+    }
+    const auto count = std::to_string(keys.size());
+    std::vector<std::string_view> argv{"EVALSHA", sha, count};
+    argv.insert(argv.end(), keys.begin(), keys.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto reply = command(argv, true);
+    if (reply && reply->type == REDIS_REPLY_ERROR &&
+        std::string_view(reply->str, reply->len).starts_with("NOSCRIPT")) {
+      argv[0] = "EVAL";
+      argv[1] = script;
+      reply = command(argv, true);
+    }
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+      if (reply && reply->type == REDIS_REPLY_ERROR) {
+        obs::warn("redis script refused", {{"error", std::string_view(reply->str, reply->len)}});
+      }
+      return std::nullopt;
+    }
+    std::vector<std::int64_t> out;
+    for (std::size_t i = 0; i < reply->elements; ++i) {
+      const auto* e = reply->element[i];
+      if (e->type != REDIS_REPLY_INTEGER) {
+        return std::nullopt;
+      }
+      out.push_back(static_cast<std::int64_t>(e->integer));
+    }
+    return out;
   } catch (const std::exception&) {
     return std::nullopt;
   }

@@ -146,7 +146,8 @@ void Pipeline::decorate(const Request& req, Response& res) const {
         h.set("Access-Control-Allow-Credentials", "true");
       }
       h.set("Access-Control-Expose-Headers",
-            "X-Request-Id, Location, WWW-Authenticate, Link, X-Total-Count, Retry-After");
+            "X-Request-Id, Location, WWW-Authenticate, Link, X-Total-Count, Retry-After, "
+            "RateLimit, RateLimit-Policy");
     }
     h.add("Vary", "Origin");
   }
@@ -158,7 +159,15 @@ Response Pipeline::handle(Request& req, const Router::Match& match) const noexce
   try {
     req.request_id = request_id_from(req.headers.get("X-Request-Id").value_or(""));
     in_flight_.inc();
-    res = dispatch(req, match);
+    Headers extra;
+    std::optional<Response> refused;
+    if (gate_) {
+      refused = gate_(req, match.route != nullptr && match.route->options.blocking, extra);
+    }
+    res = refused ? std::move(*refused) : dispatch(req, match);
+    for (const auto& [k, v] : extra.fields()) {
+      res.headers.add(k, v);
+    }
     decorate(req, res);
   } catch (...) {
     // Only allocation failure can land here; answer without touching the heap much.

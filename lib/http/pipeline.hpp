@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,9 +16,17 @@ struct CorsPolicy {
   std::vector<std::string> origins;
 };
 
+// Admits a request before it is handled (the edge's rate limits), or answers
+// it (a 429). Fields put in `extra` are added to the answer either way.
+// `on_pool` is true when the request's handler runs on the blocking pool, so
+// the gate may wait briefly on the network; false on an I/O thread.
+using Gate =
+    std::function<std::optional<Response>(const Request& req, bool on_pool, Headers& extra)>;
+
 // The middleware every request passes through, in this order: request id,
-// metrics and access log, CORS preflight, routing (404/405), the exception
-// guard around the handler, then security and CORS headers on the way out.
+// metrics and access log, the gate (when set), CORS preflight, routing
+// (404/405), the exception guard around the handler, then security and CORS
+// headers on the way out.
 // Socket-free, so it is tested without a server.
 class Pipeline {
  public:
@@ -27,11 +37,15 @@ class Pipeline {
   // the request id, and the exception text goes to the error log.
   Response handle(Request& req, const Router::Match& match) const noexcept;
 
+  // Installs the gate; call before serving.
+  void set_gate(Gate gate) { gate_ = std::move(gate); }
+
  private:
   Response dispatch(Request& req, const Router::Match& match) const;
   void decorate(const Request& req, Response& res) const;
 
   CorsPolicy cors_;
+  Gate gate_;
   obs::Family<obs::Counter>& requests_;
   obs::Family<obs::Histogram>& latency_;
   obs::Gauge& in_flight_;

@@ -1,5 +1,8 @@
 #include "user/errors.hpp"
 
+#include <algorithm>
+#include <string>
+
 namespace emporium::user {
 
 const http::ErrorSpec& spec(Error code) noexcept {
@@ -12,6 +15,8 @@ const http::ErrorSpec& spec(Error code) noexcept {
   static constexpr http::ErrorSpec kUserNotFound{404, {}, "User not found"};
   static constexpr http::ErrorSpec kWrongCurrentPassword{403, {}, "Current password is incorrect"};
   static constexpr http::ErrorSpec kHashingBusy{503, {}, "Service temporarily unavailable"};
+  static constexpr http::ErrorSpec kBackedOff{
+      429, {}, "Too many failed sign-ins for this account; try again later"};
   switch (code) {
     case Error::email_taken:
       return kEmailTaken;
@@ -29,6 +34,8 @@ const http::ErrorSpec& spec(Error code) noexcept {
       return kWrongCurrentPassword;
     case Error::hashing_busy:
       return kHashingBusy;
+    case Error::sign_in_backed_off:
+      return kBackedOff;
   }
   return kHashingBusy;
 }
@@ -38,6 +45,13 @@ http::Response answer(Error code) {
   if (code == Error::hashing_busy) {
     res.headers.set("Retry-After", "1");
   }
+  return res;
+}
+
+http::Response backed_off(std::chrono::milliseconds wait) {
+  auto res = http::problem(http::Failure<Error>{.code = Error::sign_in_backed_off});
+  res.headers.set("Retry-After",
+                  std::to_string(std::max<std::int64_t>((wait.count() + 999) / 1000, 1)));
   return res;
 }
 

@@ -83,6 +83,11 @@ Response Handlers::register_user(Request& req, RegisterInput in) {
 }
 
 Response Handlers::login(Request& req, const LoginInput& in) {
+  if (throttle_ != nullptr) {
+    if (auto step = throttle_->begin(in.email); !step.allowed) {
+      return backed_off(step.retry_after);
+    }
+  }
   auto u = store_.by_email(in.email);
   // An unknown email is checked against a stand-in hash so both cases take as long.
   auto ok = passwords_.verify(u ? std::optional<std::string_view>(u->password_hash) : std::nullopt,
@@ -92,6 +97,9 @@ Response Handlers::login(Request& req, const LoginInput& in) {
   }
   if (!u || !*ok) {
     return fail(req, Error::bad_credentials);
+  }
+  if (throttle_ != nullptr) {
+    throttle_->succeeded(in.email);
   }
   const auto refresh_token = core::new_token();
   store_.add_refresh(core::sha256_hex(refresh_token), core::new_id(), u->id, refresh_expiry());

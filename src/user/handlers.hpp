@@ -9,6 +9,7 @@
 #include "user/domain.hpp"
 #include "user/passwords.hpp"
 #include "user/store.hpp"
+#include "user/throttle.hpp"
 
 namespace emporium::user {
 
@@ -21,20 +22,23 @@ struct Settings {
 // response. Expected failures are answered from the error table (errors.hpp).
 class Handlers {
  public:
-  // `events_written` is called after a commit that added outbox events.
+  // `events_written` is called after a commit that added outbox events;
+  // `throttle`, when given, backs accounts off after failed sign-ins.
   Handlers(Store& store, Passwords& passwords, const auth::Tokens& tokens, Settings settings,
-           std::function<void()> events_written)
+           std::function<void()> events_written, Throttle* throttle = nullptr)
       : store_(store),
         passwords_(passwords),
         tokens_(tokens),
         settings_(settings),
-        events_written_(std::move(events_written)) {}
+        events_written_(std::move(events_written)),
+        throttle_(throttle) {}
 
   // POST /api/users/register: 201 {id,email,name} + Location; emits
   // user.registered; 409 email_taken.
   http::Response register_user(http::Request& req, RegisterInput in);
   // POST /api/users/login: 200 a session (tokens, user, session cookie);
-  // 401 bad_credentials.
+  // 401 bad_credentials; 429 sign_in_backed_off (with Retry-After) while the
+  // account backs off, before any password is checked.
   http::Response login(http::Request& req, const LoginInput& in);
   // POST /api/users/refresh: a new session with the next token of the
   // family; 401 refresh_unknown / refresh_expired / refresh_reused (which
@@ -65,6 +69,7 @@ class Handlers {
   const auth::Tokens& tokens_;
   Settings settings_;
   std::function<void()> events_written_;
+  Throttle* throttle_;
 };
 
 }  // namespace emporium::user

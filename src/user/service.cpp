@@ -1,5 +1,7 @@
 #include "user/service.hpp"
 
+#include <algorithm>
+
 #include "bus/outbox.hpp"
 #include "common/embedded.hpp"
 #include "common/guards.hpp"
@@ -9,6 +11,7 @@
 #include "user/handlers.hpp"
 #include "user/passwords.hpp"
 #include "user/store.hpp"
+#include "user/throttle.hpp"
 
 namespace emporium::user {
 
@@ -32,11 +35,21 @@ http::Handler optional_body(http::Reader<T> read, F handler) {
   };
 }
 
+BackoffPolicy backoff_from(const config::Config& config) {
+  const auto max = config.duration("sign_in_backoff_max");
+  return BackoffPolicy{.after = config.integer("sign_in_backoff_after"),
+                       .base = config.duration("sign_in_backoff_base"),
+                       .max = max,
+                       .forget = std::max(std::chrono::milliseconds(3'600'000), 2 * max)};
+}
+
 class UserService final : public Service {
  public:
   explicit UserService(ServiceContext& ctx)
       : store_(ctx.database()),
-        handlers_(store_, passwords_, ctx.tokens, settings_from(ctx.config), ctx.events_written) {
+        throttle_(ctx.database(), backoff_from(ctx.config)),
+        handlers_(store_, passwords_, ctx.tokens, settings_from(ctx.config), ctx.events_written,
+                  &throttle_) {
     add_routes(ctx.routes, ctx.tokens);
     bootstrap_admin(store_, AdminBootstrap{.email = ctx.config.str("admin_email"),
                                            .password = ctx.config.str("admin_password"),
@@ -88,6 +101,7 @@ class UserService final : public Service {
   }
 
   SqlStore store_;
+  SqlThrottle throttle_;
   Argon2Passwords passwords_;
   Handlers handlers_;
 };
@@ -95,6 +109,7 @@ class UserService final : public Service {
 std::vector<db::Migration> migrations() {
   auto m = db::migrations_from(embedded::user_migrations());
   m.push_back(bus::outbox_migration(2));
+  std::sort(m.begin(), m.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   return m;
 }
 

@@ -51,6 +51,13 @@ Process::Process(std::vector<std::string> args, std::map<std::string, std::strin
   }
   argv.push_back(nullptr);
 
+  // The edge's per-client limits are far above what a test sends from its
+  // one address, unless the test sets them (tests/integration/ratelimit_test.cpp).
+  for (const char* key :
+       {"EMPORIUM_RATE_LIMIT_SIGN_IN", "EMPORIUM_RATE_LIMIT_SIGNUP", "EMPORIUM_RATE_LIMIT_REFRESH",
+        "EMPORIUM_RATE_LIMIT_PASSWORD", "EMPORIUM_RATE_LIMIT_READ", "EMPORIUM_RATE_LIMIT_WRITE"}) {
+    env.try_emplace(key, "1000000/1m");
+  }
   for (const char* keep : {"PATH", "HOME", "TMPDIR"}) {
     if (const char* v = std::getenv(keep); v != nullptr && !env.contains(keep)) {
       env[keep] = v;
@@ -212,10 +219,20 @@ std::size_t collect_header(char* data, std::size_t size, std::size_t n, void* us
 std::optional<http::Response> request(const std::string& method, std::uint16_t port,
                                       const std::string& target, const std::string& body,
                                       const std::vector<std::string>& headers) {
+  return request_from("", method, port, target, body, headers);
+}
+
+std::optional<http::Response> request_from(const std::string& source, const std::string& method,
+                                           std::uint16_t port, const std::string& target,
+                                           const std::string& body,
+                                           const std::vector<std::string>& headers) {
   CURL* h = curl_easy_init();
   http::Response res;
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + target;
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  if (!source.empty()) {
+    curl_easy_setopt(h, CURLOPT_INTERFACE, ("host!" + source).c_str());
+  }
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);

@@ -68,6 +68,13 @@ std::optional<http::Response> request(const std::string& method, std::uint16_t p
                                       const std::string& target, const std::string& body = {},
                                       const std::vector<std::string>& headers = {});
 
+// As request(), from the local address `source` (127.0.0.2, ...; empty: any),
+// so that a server's per-address limits see distinct clients.
+std::optional<http::Response> request_from(const std::string& source, const std::string& method,
+                                           std::uint16_t port, const std::string& target,
+                                           const std::string& body = {},
+                                           const std::vector<std::string>& headers = {});
+
 // A raw TCP connection to 127.0.0.1:port with a receive timeout, for tests of
 // limits, pipelining and stalls.
 class RawConnection {

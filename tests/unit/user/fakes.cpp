@@ -153,6 +153,7 @@ core::Result<bool, Error> FakePasswords::verify(std::optional<std::string_view> 
   if (busy) {
     return core::fail(Error::hashing_busy);
   }
+  ++checks;
   if (!encoded) {
     ++unknown_checks;
     return false;

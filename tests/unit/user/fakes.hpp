@@ -61,6 +61,7 @@ class FakePasswords final : public Passwords {
 
   bool busy = false;
   int hashes = 0;
+  int checks = 0;  // every verification
   int unknown_checks = 0;
 };
 
