@@ -227,7 +227,8 @@ bench_check_shapes() {
 
 # shop_service DIR NAME ARGS...: starts `emporium serve ARGS...` on port 0
 # with the common flags (secret, admin, --log-level=info, $workers I/O
-# threads, then $BENCH_SERVE_ARGS), logging to DIR/NAME.log (stdout: the
+# threads, the edge's per-client rate limits off: the load comes from one
+# address; then $BENCH_SERVE_ARGS), logging to DIR/NAME.log (stdout: the
 # JSON log, access log included) and DIR/NAME.err; tracks it, sets
 # service_port and shop_ports[NAME].
 shop_service() {
@@ -241,6 +242,8 @@ shop_service() {
     --log-level=info \
     --io-threads="$workers" \
     --drain-timeout=2s \
+    --rate-limit-sign-in=off --rate-limit-signup=off --rate-limit-refresh=off \
+    --rate-limit-password=off --rate-limit-read=off --rate-limit-write=off \
     "${bench_serve_args[@]+"${bench_serve_args[@]}"}" \
     "$@" >"$dir/$name.log" 2>"$dir/$name.err" &
   pid=$!

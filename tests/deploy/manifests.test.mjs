@@ -46,7 +46,7 @@ const CALLS = {
 // Which components use which data store.
 const STORE_USERS = {
   postgresql: ['product', 'user', 'cart', 'order', 'notification', 'migration', 'backup', 'restore'],
-  redis: ['product'],
+  redis: ['product', 'gateway'],
   rabbitmq: ['product', 'user', 'order', 'notification', 'migration'],
   smtp: ['notification'],
 };
