@@ -1,8 +1,12 @@
 #include "limit/edge.hpp"
 
+#include <algorithm>
+#include <mutex>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "cache/redis.hpp"
+#include "core/worker.hpp"
 #include "http/problem.hpp"
 
 namespace emporium::limit {
@@ -31,7 +35,95 @@ std::unique_ptr<cache::RedisCache> open_redis(const EdgeOptions& o) {
       .up_message = "rate limit store available again"});
 }
 
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Admitted checks waiting to be charged on Redis at most; more are dropped.
+constexpr std::size_t kMaxPending = 10'000;
+// How long the worker lets admitted checks gather before charging them.
+constexpr std::chrono::milliseconds kSyncInterval{20};
+
 }  // namespace
+
+// Checks decided in-process on an I/O thread, charged on Redis off the
+// request path; what Redis refuses is held in-process until its retry time.
+class EdgeLimiter::Sync {
+ public:
+  explicit Sync(EdgeLimiter& owner)
+      : owner_(owner), worker_("ratelimit-sync", [this](core::Worker& w) { run(w); }) {}
+
+  // How long the keys are held, if any is.
+  std::optional<std::chrono::milliseconds> held(const std::vector<std::string>& keys) {
+    const auto now = steady_ms();
+    std::lock_guard lock(mutex_);
+    std::int64_t until = 0;
+    for (const auto& k : keys) {
+      if (auto it = held_.find(k); it != held_.end()) {
+        until = std::max(until, it->second);
+      }
+    }
+    if (until <= now) {
+      return std::nullopt;
+    }
+    return std::chrono::milliseconds(until - now);
+  }
+
+  void charge(std::vector<std::string> keys, const Policy& p) {
+    {
+      std::lock_guard lock(mutex_);
+      if (pending_.size() >= kMaxPending) {
+        return;
+      }
+      pending_.push_back({std::move(keys), p});
+    }
+    worker_.wake();
+  }
+
+ private:
+  struct Pending {
+    std::vector<std::string> keys;
+    Policy policy;
+  };
+
+  void run(core::Worker& w) {
+    while (w.wait_for(std::chrono::seconds(1))) {
+      w.sleep_for(kSyncInterval);
+      std::vector<Pending> batch;
+      {
+        std::lock_guard lock(mutex_);
+        batch.swap(pending_);
+        std::erase_if(held_, [now = steady_ms()](const auto& kv) { return kv.second <= now; });
+      }
+      for (const auto& p : batch) {
+        std::uint64_t refusing = 0;
+        auto d = owner_.shared(p.keys, p.policy, &refusing);
+        if (d && !d->allowed) {
+          hold(p.keys, refusing, d->retry_after);
+        }
+      }
+    }
+  }
+
+  void hold(const std::vector<std::string>& keys, std::uint64_t refusing,
+            std::chrono::milliseconds wait) {
+    const auto until = steady_ms() + wait.count();
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < keys.size() && i < 64; ++i) {
+      if ((refusing >> i) & 1U) {
+        held_[keys[i]] = until;
+      }
+    }
+  }
+
+  EdgeLimiter& owner_;
+  std::mutex mutex_;
+  std::vector<Pending> pending_;                        // guarded by mutex_
+  std::unordered_map<std::string, std::int64_t> held_;  // guarded by mutex_: steady ms
+  core::Worker worker_;                                 // last
+};
 
 void rate_limit_fields(std::string_view cls, const Policy& p, const Decision& d,
                        http::Headers& out) {
@@ -63,7 +155,8 @@ EdgeLimiter::EdgeLimiter(EdgeOptions options, const auth::Tokens& tokens, obs::R
       fallback_(metrics
                     .counter("emporium_rate_limit_fallback_total",
                              "Rate-limit checks decided in-process because Redis did not answer.")
-                    .with({})) {}
+                    .with({})),
+      sync_(redis_ != nullptr ? std::make_unique<Sync>(*this) : nullptr) {}
 
 EdgeLimiter::~EdgeLimiter() = default;
 
@@ -80,21 +173,42 @@ std::vector<std::string> EdgeLimiter::keys_for(const http::Request& req, std::st
   return keys;
 }
 
-Decision EdgeLimiter::decide(const std::vector<std::string>& keys, const Policy& p, bool on_pool) {
-  if (redis_ == nullptr || !on_pool) {
-    return local_.check(keys, p);
-  }
+std::optional<Decision> EdgeLimiter::shared(const std::vector<std::string>& keys, const Policy& p,
+                                            std::uint64_t* refusing) {
   const auto period_us = std::chrono::duration_cast<std::chrono::microseconds>(p.period).count();
   auto r = redis_->eval_integers(ratelimit_script(), keys,
                                  {std::to_string(period_us), std::to_string(p.limit)});
-  if (!r || r->size() != 4) {
+  if (!r || r->size() != 5) {
     fallback_.inc();
-    return local_.check(keys, p);
+    return std::nullopt;
+  }
+  if (refusing != nullptr) {
+    *refusing = static_cast<std::uint64_t>((*r)[4]);
   }
   return Decision{.allowed = (*r)[0] == 1,
                   .remaining = (*r)[1],
                   .retry_after = std::chrono::milliseconds((*r)[2]),
                   .reset = std::chrono::milliseconds((*r)[3])};
+}
+
+Decision EdgeLimiter::decide(const std::vector<std::string>& keys, const Policy& p, bool on_pool) {
+  if (redis_ == nullptr) {
+    return local_.check(keys, p);
+  }
+  if (on_pool) {
+    if (auto d = shared(keys, p, nullptr)) {
+      return *d;
+    }
+    return local_.check(keys, p);
+  }
+  if (auto wait = sync_->held(keys)) {
+    return Decision{.allowed = false, .remaining = 0, .retry_after = *wait, .reset = *wait};
+  }
+  auto d = local_.check(keys, p);
+  if (d.allowed) {
+    sync_->charge(keys, p);
+  }
+  return d;
 }
 
 std::optional<http::Response> EdgeLimiter::admit(const http::Request& req, bool on_pool,

@@ -41,10 +41,13 @@ struct EdgeOptions {
 // and RateLimit (draft-ietf-httpapi-ratelimit-headers-10).
 //
 // Where the check runs matters: a check for a request handled on the blocking
-// pool asks Redis (one script, bounded by redis_timeout); a check on an I/O
-// thread never waits on the network and is decided by the in-process table
-// (a per-process quota). When Redis does not answer, checks fall back to the
-// in-process table, counted in emporium_rate_limit_fallback_total.
+// pool asks Redis (one script, bounded by redis_timeout). A check on an I/O
+// thread never waits on the network: the in-process table decides, and the
+// admitted request is then charged on Redis by a background worker; keys that
+// Redis finds over quota are refused in-process until Redis's retry time, so
+// replicas share the quota with the worker's lag (at most a few requests per
+// key and replica over it). When Redis does not answer, checks fall back to
+// the in-process table, counted in emporium_rate_limit_fallback_total.
 class EdgeLimiter {
  public:
   EdgeLimiter(EdgeOptions options, const auth::Tokens& tokens, obs::Registry& metrics);
@@ -59,7 +62,10 @@ class EdgeLimiter {
                                       http::Headers& out) noexcept;
 
  private:
+  class Sync;
   Decision decide(const std::vector<std::string>& keys, const Policy& p, bool on_pool);
+  std::optional<Decision> shared(const std::vector<std::string>& keys, const Policy& p,
+                                 std::uint64_t* refusing);
   std::vector<std::string> keys_for(const http::Request& req, std::string_view cls,
                                     const Address& client) const;
 
@@ -69,6 +75,7 @@ class EdgeLimiter {
   std::unique_ptr<cache::RedisCache> redis_;
   obs::Family<obs::Counter>& rejected_;
   obs::Counter& fallback_;
+  std::unique_ptr<Sync> sync_;  // last: its worker uses the members above
 };
 
 // The 429 answer for a refused request of class `cls`.

@@ -120,7 +120,7 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local period = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local interval = period / limit
-local allowed, remaining, retry, reset = 1, limit, 0, 0
+local allowed, remaining, retry, reset, refusing = 1, limit, 0, 0, 0
 local next = {}
 for i, key in ipairs(KEYS) do
   local v = redis.call('GET', key)
@@ -131,6 +131,7 @@ for i, key in ipairs(KEYS) do
   if now < allow_at then
     allowed = 0
     remaining = 0
+    refusing = refusing + 2 ^ (i - 1)
     retry = math.max(retry, math.ceil((allow_at - now) / 1000))
     reset = math.max(reset, math.ceil((tat - now) / 1000))
   else
@@ -146,7 +147,7 @@ if allowed == 1 then
 else
   remaining = 0
 end
-return {allowed, math.max(remaining, 0), retry, reset}
+return {allowed, math.max(remaining, 0), retry, reset, refusing}
 )lua";
 }
 

@@ -56,7 +56,8 @@ class LocalLimiter {
 
 // The Lua script that runs gcra() on Redis for KEYS[1..n], atomically, with
 // the server's clock: ARGV[1] the period and ARGV[2] the limit (period in
-// microseconds). Returns {allowed 0/1, remaining, retry_after_ms, reset_ms}.
+// microseconds). Returns {allowed 0/1, remaining, retry_after_ms, reset_ms,
+// refusing}, the last a bit mask of the keys that refused (bit 0: KEYS[1]).
 std::string_view ratelimit_script();
 
 }  // namespace emporium::limit
