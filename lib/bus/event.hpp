@@ -13,6 +13,9 @@ inline constexpr std::string_view order_placed = "order.placed";
 inline constexpr std::string_view order_cancelled = "order.cancelled";
 inline constexpr std::string_view order_status_changed = "order.status_changed";
 inline constexpr std::string_view user_registered = "user.registered";
+// Someone tried to register an email that has an account (mode=production,
+// where the answer does not say so): the owner is told.
+inline constexpr std::string_view user_registration_attempted = "user.registration_attempted";
 inline constexpr std::string_view product_stock_low = "product.stock_low";
 }  // namespace types
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/url/url.hpp>
 #include <charconv>
 #include <cmath>
@@ -89,14 +90,176 @@ Response problem(const Invalid& invalid) {
   return problem(invalid.status, invalid.detail, invalid.fields);
 }
 
+namespace {
+
+using boost::system::error_code;
+namespace bj = boost::json;
+
+// A basic_parser handler that builds the value as boost::json::parser does
+// (through a value_stack) and fails on the first object that has a key
+// twice, remembering where: Boost.JSON 1.81 would keep the last silently.
+// Keys are checked when their object ends, sorted, so that a body with many
+// keys costs n log n, not n squared. Frames are reused across objects.
+class UniqueKeys {
+ public:
+  static constexpr std::size_t max_object_size = bj::object::max_size();
+  static constexpr std::size_t max_array_size = bj::array::max_size();
+  static constexpr std::size_t max_key_size = bj::string::max_size();
+  static constexpr std::size_t max_string_size = bj::string::max_size();
+
+  UniqueKeys() { stack_.reset(); }
+
+  bj::value release() { return stack_.release(); }
+  // The path of the repeated key ("items[0].sku"), when there was one.
+  const std::optional<std::string>& duplicate() const noexcept { return duplicate_; }
+
+  bool on_document_begin(error_code&) { return true; }
+  bool on_document_end(error_code&) { return true; }
+  bool on_object_begin(error_code&) { return open(true); }
+  bool on_object_end(std::size_t n, error_code& ec) {
+    if (!unique_keys()) {
+      ec = bj::error::syntax;
+      return false;
+    }
+    stack_.push_object(n);
+    return close();
+  }
+  bool on_array_begin(error_code&) { return open(false); }
+  bool on_array_end(std::size_t n, error_code&) {
+    stack_.push_array(n);
+    return close();
+  }
+  bool on_key_part(bj::string_view s, std::size_t, error_code&) {
+    stack_.push_chars(s);
+    top().partial.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(bj::string_view s, std::size_t, error_code&) {
+    stack_.push_key(s);
+    auto& f = top();
+    f.partial.append(s.data(), s.size());
+    f.keys.push_back(std::move(f.partial));
+    f.partial.clear();
+    return true;
+  }
+  bool on_string_part(bj::string_view s, std::size_t, error_code&) {
+    stack_.push_chars(s);
+    return true;
+  }
+  bool on_string(bj::string_view s, std::size_t, error_code&) {
+    stack_.push_string(s);
+    return done();
+  }
+  bool on_number_part(bj::string_view, error_code&) { return true; }
+  bool on_int64(std::int64_t i, bj::string_view, error_code&) {
+    stack_.push_int64(i);
+    return done();
+  }
+  bool on_uint64(std::uint64_t u, bj::string_view, error_code&) {
+    stack_.push_uint64(u);
+    return done();
+  }
+  bool on_double(double d, bj::string_view, error_code&) {
+    stack_.push_double(d);
+    return done();
+  }
+  bool on_bool(bool b, error_code&) {
+    stack_.push_bool(b);
+    return done();
+  }
+  bool on_null(error_code&) {
+    stack_.push_null();
+    return done();
+  }
+  bool on_comment_part(bj::string_view, error_code&) { return true; }
+  bool on_comment(bj::string_view, error_code&) { return true; }
+
+ private:
+  struct Frame {
+    bool object = false;
+    std::vector<std::string> keys;  // an object's keys so far
+    std::string partial;            // a key arriving in parts
+    std::size_t items = 0;          // an array's elements so far
+  };
+
+  Frame& top() { return frames_[depth_ - 1]; }
+
+  bool open(bool object) {
+    if (depth_ == frames_.size()) {
+      frames_.emplace_back();
+    }
+    auto& f = frames_[depth_++];
+    f.object = object;
+    f.keys.clear();
+    f.partial.clear();
+    f.items = 0;
+    return true;
+  }
+  bool close() {
+    --depth_;
+    return done();
+  }
+  // A value ended: the next one in an array has the next index.
+  bool done() {
+    if (depth_ > 0 && !top().object) {
+      ++top().items;
+    }
+    return true;
+  }
+
+  bool unique_keys() {
+    auto& keys = top().keys;
+    if (keys.size() < 2) {
+      return true;
+    }
+    std::vector<std::string_view> sorted(keys.begin(), keys.end());
+    std::sort(sorted.begin(), sorted.end());
+    const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+    if (dup == sorted.end()) {
+      return true;
+    }
+    duplicate_ = path_to(*dup);
+    return false;
+  }
+
+  // The dotted path of `key` in the innermost object, from the body's root.
+  std::string path_to(std::string_view key) const {
+    std::string path;
+    for (std::size_t i = 0; i + 1 < depth_; ++i) {
+      const auto& f = frames_[i];
+      if (f.object) {
+        path += (path.empty() ? "" : ".") + f.keys.back();
+      } else {
+        path += "[" + std::to_string(f.items) + "]";
+      }
+    }
+    path += path.empty() ? "" : ".";
+    path += key;
+    return path;
+  }
+
+  bj::value_stack stack_;
+  std::vector<Frame> frames_;
+  std::size_t depth_ = 0;
+  std::optional<std::string> duplicate_;
+};
+
+}  // namespace
+
 Parsed<boost::json::object> parse_object(std::string_view body) {
-  boost::system::error_code ec;
+  error_code ec;
   boost::json::parse_options opts;
   opts.max_depth = 32;
-  auto v = boost::json::parse(body, ec, {}, opts);
-  if (ec) {
+  boost::json::basic_parser<UniqueKeys> parser(opts);
+  const auto used = parser.write_some(false, body.data(), body.size(), ec);
+  if (const auto& key = parser.handler().duplicate()) {
+    return core::fail(
+        Invalid{.detail = "Duplicate key in JSON: " + *key, .fields = {{*key, "Duplicate key"}}});
+  }
+  if (ec || used != body.size()) {
     return core::fail(Invalid{.detail = "Malformed JSON"});
   }
+  auto v = parser.handler().release();
   if (!v.is_object()) {
     return core::fail(Invalid{.detail = "Body must be a JSON object"});
   }

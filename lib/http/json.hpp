@@ -41,7 +41,9 @@ template <class T>
 using Parsed = core::Result<T, Invalid>;
 
 // Parses a request body that must be one JSON object. Fails with "Malformed
-// JSON" (also past 32 levels of nesting) or "Body must be a JSON object".
+// JSON" (also past 32 levels of nesting), "Body must be a JSON object", or
+// "Duplicate key in JSON: <path>" when an object, at any depth, has a key
+// twice (path as "items[0].sku"; the field error names the same path).
 Parsed<boost::json::object> parse_object(std::string_view body);
 
 // Collects field errors while reading a JSON object, so that one 400 answer

@@ -15,6 +15,9 @@ std::vector<std::pair<std::string_view, std::string_view>> notification_migratio
 // The notification service's mail templates (src/notification/templates/*.txt).
 std::vector<std::pair<std::string_view, std::string_view>> mail_templates();
 std::vector<std::pair<std::string_view, std::string_view>> demo_catalog();
+// The most common breached passwords of 10+ characters, lowercased, one a
+// line (src/user/data/common_passwords.txt).
+std::vector<std::pair<std::string_view, std::string_view>> common_passwords();
 // The built storefront (web/dist; path relative to it, bytes), variants included.
 std::vector<std::pair<std::string_view, std::string_view>> storefront_assets();
 

@@ -219,7 +219,8 @@ const Template& Templates::get(std::string_view kind) const {
 std::optional<Notice> notice_for(const bus::Event& e) {
   const bool known = e.type == bus::types::order_placed || e.type == bus::types::order_cancelled ||
                      e.type == bus::types::order_status_changed ||
-                     e.type == bus::types::user_registered;
+                     e.type == bus::types::user_registered ||
+                     e.type == bus::types::user_registration_attempted;
   if (!known) {
     return std::nullopt;
   }
@@ -231,8 +232,9 @@ std::optional<Notice> notice_for(const bus::Event& e) {
   if (e.type == bus::types::order_placed) {
     return order_placed(p);
   }
-  if (e.type == bus::types::user_registered) {
-    Notice n{std::string(kWelcome), p.text("user_id"), p.text("email"), p.text("name", false), {}};
+  if (e.type == bus::types::user_registered || e.type == bus::types::user_registration_attempted) {
+    const auto kind = e.type == bus::types::user_registered ? kWelcome : kRegistrationAttempt;
+    Notice n{std::string(kind), p.text("user_id"), p.text("email"), p.text("name", false), {}};
     if (n.email.empty()) {
       p.fail("'email' is empty");
     }

@@ -40,8 +40,9 @@ inline constexpr std::string_view kOrderPlaced = "order_placed";
 inline constexpr std::string_view kOrderStatusChanged = "order_status_changed";
 inline constexpr std::string_view kOrderCancelled = "order_cancelled";
 inline constexpr std::string_view kWelcome = "welcome";
+inline constexpr std::string_view kRegistrationAttempt = "registration_attempt";
 inline constexpr std::string_view kKinds[] = {kOrderPlaced, kOrderStatusChanged, kOrderCancelled,
-                                              kWelcome};
+                                              kWelcome, kRegistrationAttempt};
 
 // Every kind's template, checked once at start-up.
 class Templates {

@@ -45,7 +45,7 @@ enum class Delivery {
 // Turns events into emails, one email per event id (see deliver()).
 //
 // Metrics (label kind: order_placed, order_status_changed, order_cancelled,
-// welcome):
+// welcome, registration_attempt):
 //   emporium_emails_sent_total{kind}        emails the mail server accepted
 //   emporium_emails_failed_total{kind}      failed sends (each attempt)
 //   emporium_emails_duplicates_total{kind}  deliveries of an event whose email
@@ -59,7 +59,7 @@ class Notifier {
 
   // One delivery of `event`. For an event that asks for a mail (see notice_for):
   //   1. if the store says its email went out: duplicate;
-  //   2. finds the recipient (user.registered carries it; order events ask
+  //   2. finds the recipient (user events carry it; order events ask
   //      the directory) — none (user gone): logs, sends nothing, no_recipient;
   //   3. renders the kind's template;
   //   4. claims the event; another delivery's live claim: Error::claim_held;

@@ -88,7 +88,8 @@ class UserDirectory final : public Directory {
 
 // The queue it consumes and the event types bound to it.
 const Subscription& subscription() {
-  static const Subscription s{"notification", {"order.*", "user.registered"}};
+  static const Subscription s{"notification",
+                              {"order.*", "user.registered", "user.registration_attempted"}};
   return s;
 }
 

@@ -6,6 +6,7 @@
 #include "core/ids.hpp"
 #include "obs/log.hpp"
 #include "user/domain.hpp"
+#include "user/passwords.hpp"
 
 namespace emporium::user {
 
@@ -29,8 +30,10 @@ void promote(Store& store, const User& existing, const AdminBootstrap& b, bool g
 }
 
 void create(Store& store, const std::string& email, const std::string& password, bool generated) {
-  if (password.size() < kPasswordMin) {
-    throw std::runtime_error("admin_password must have at least 8 characters");
+  if (password.size() < kPasswordMin || password.size() > kPasswordMax ||
+      is_common_password(password)) {
+    throw std::runtime_error(
+        "admin_password must have 10 to 128 characters and not be a common password");
   }
   const auto now = core::now_iso8601();
   User u{core::new_id(),

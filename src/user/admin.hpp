@@ -16,8 +16,9 @@ struct AdminBootstrap {
 // Makes sure `b.email` is an admin account: creates it (with a generated
 // password, logged, when none is configured in development), or promotes an
 // existing account whose password is the configured one; otherwise leaves
-// it alone and logs why. Throws std::runtime_error when the configured
-// password has fewer than 8 characters and the account must be created.
+// it alone and logs why. Throws std::runtime_error when the account must be
+// created and the configured password breaks the rule of new passwords
+// (10 to 128 characters, not a common one).
 void bootstrap_admin(Store& store, AdminBootstrap b);
 
 }  // namespace emporium::user

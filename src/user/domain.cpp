@@ -1,8 +1,23 @@
 #include "user/domain.hpp"
 
 #include "auth/auth.hpp"
+#include "user/passwords.hpp"
 
 namespace emporium::user {
+
+namespace {
+
+// Reads a new password: the length rule, then the list of common ones.
+std::optional<std::string> new_password(http::Fields& f, std::string_view name, bool required) {
+  auto password = f.string(name, kPasswordMin, kPasswordMax, required);
+  if (password && is_common_password(*password)) {
+    f.add_error(std::string(name), std::string(kCommonPasswordMessage));
+    return std::nullopt;
+  }
+  return password;
+}
+
+}  // namespace
 
 bool valid_email(std::string_view e) {
   if (e.size() < 3 || e.size() > kEmailMax) {
@@ -45,7 +60,7 @@ http::Parsed<RegisterInput> read_register(const boost::json::object& o) {
   if (email && !valid_email(*email)) {
     f.add_error("email", "Must be a valid email address");
   }
-  auto password = f.string("password", kPasswordMin, kPasswordMax);
+  auto password = new_password(f, "password", true);
   auto name = f.string("name", 0, kNameMax, false);
   if (!f.ok()) {
     return core::fail(f.invalid());
@@ -84,7 +99,7 @@ http::Parsed<LogoutInput> read_logout(const boost::json::object& o) {
 http::Parsed<ProfileUpdate> read_profile_update(const boost::json::object& o) {
   http::Fields f(o, {"name", "password", "currentPassword"});
   auto name = f.string("name", 0, kNameMax, false);
-  auto password = f.string("password", kPasswordMin, kPasswordMax, false);
+  auto password = new_password(f, "password", false);
   auto current = f.string("currentPassword", 1, kPasswordMax, false);
   if (o.empty()) {
     f.add_error("body", "At least one of name or password is required");

@@ -10,9 +10,10 @@
 
 namespace emporium::user {
 
-// Password rules: a new password has 8 to 128 characters; one presented at
+// Password rules: a new password has 10 to 128 characters and is not one of
+// the most common breached passwords (is_common_password); one presented at
 // sign-in (or as the current password) 1 to 128.
-inline constexpr std::size_t kPasswordMin = 8;
+inline constexpr std::size_t kPasswordMin = 10;
 inline constexpr std::size_t kPasswordMax = 128;
 // A display name has at most 100 characters (empty allowed).
 inline constexpr std::size_t kNameMax = 100;

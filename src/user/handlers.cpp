@@ -73,13 +73,37 @@ Response Handlers::register_user(Request& req, RegisterInput in) {
       bus::types::user_registered,
       http::dump(json::object{{"user_id", u.id}, {"email", u.email}, {"name", u.name}}));
   if (auto added = store_.insert(u, event); !added) {
+    if (added.error() == Error::email_taken && settings_.conceal_accounts) {
+      tell_owner(u.email);
+      return registered(u);
+    }
     return fail(req, added.error());
   }
   events_written_();
+  return registered(u);
+}
+
+Response Handlers::registered(const User& u) const {
+  if (settings_.conceal_accounts) {
+    return http::json_response(202, json::object{{"message", kAcceptedMessage}});
+  }
   auto res =
       http::json_response(201, json::object{{"id", u.id}, {"email", u.email}, {"name", u.name}});
   res.headers.set("Location", "/api/users/profile");
   return res;
+}
+
+void Handlers::tell_owner(const std::string& email) {
+  const auto owner = store_.by_email(email);
+  if (!owner) {
+    return;  // deleted since the insert failed
+  }
+  // The owner's own address and name: nothing the requester typed but the email.
+  store_.add_event(bus::make_event(
+      bus::types::user_registration_attempted,
+      http::dump(
+          json::object{{"user_id", owner->id}, {"email", owner->email}, {"name", owner->name}})));
+  events_written_();
 }
 
 Response Handlers::login(Request& req, const LoginInput& in) {

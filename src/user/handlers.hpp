@@ -16,7 +16,14 @@ namespace emporium::user {
 struct Settings {
   std::chrono::seconds refresh_ttl{0};  // lifetime of a refresh token
   bool cookie_secure = false;           // the session cookie's Secure attribute
+  // mode=production: registration answers alike whether or not the email
+  // has an account (202 kAcceptedMessage); the owner is emailed instead.
+  bool conceal_accounts = false;
 };
+
+// The body of registration's answer when accounts are concealed.
+inline constexpr std::string_view kAcceptedMessage =
+    "Thank you. We have sent a message to this address: check your inbox.";
 
 // The user service's endpoints: request (+ identity, + typed input) ->
 // response. Expected failures are answered from the error table (errors.hpp).
@@ -34,7 +41,10 @@ class Handlers {
         throttle_(throttle) {}
 
   // POST /api/users/register: 201 {id,email,name} + Location; emits
-  // user.registered; 409 email_taken.
+  // user.registered; 409 email_taken. With conceal_accounts: 202
+  // {"message"} for a new email and for a registered one alike (the
+  // password is hashed either way); a registered one emits
+  // user.registration_attempted to its owner and changes nothing.
   http::Response register_user(http::Request& req, RegisterInput in);
   // POST /api/users/login: 200 a session (tokens, user, session cookie);
   // 401 bad_credentials; 429 sign_in_backed_off (with Retry-After) while the
@@ -63,6 +73,8 @@ class Handlers {
   http::Response fail(const http::Request& req, Error code) const;
   http::Response issue_session(const User& u, const std::string& refresh_token);
   std::int64_t refresh_expiry() const;
+  http::Response registered(const User& u) const;
+  void tell_owner(const std::string& email);
 
   Store& store_;
   Passwords& passwords_;

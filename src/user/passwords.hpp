@@ -12,6 +12,17 @@
 
 namespace emporium::user {
 
+// True when `password`, compared case-insensitively (ASCII letters), is on
+// the list of the most common breached passwords the binary carries
+// (src/user/data/common_passwords.txt, see its README: the passwords of 10
+// to 128 characters among the 100,000 most common of SecLists' "10 million
+// passwords" list, lowercased). Shorter ones are refused by length anyway.
+bool is_common_password(std::string_view password);
+
+// The field message for a new password on that list.
+inline constexpr std::string_view kCommonPasswordMessage =
+    "Is one of the most common passwords (found in data breaches); choose another";
+
 // Password hashing as the handlers use it. Both calls fail with
 // Error::hashing_busy when no hashing capacity frees up in time.
 class Passwords {

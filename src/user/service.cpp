@@ -23,7 +23,8 @@ using http::with_body;
 Settings settings_from(const config::Config& config) {
   return Settings{.refresh_ttl = std::chrono::duration_cast<std::chrono::seconds>(
                       config.duration("refresh_ttl")),
-                  .cookie_secure = config.boolean("cookie_secure")};
+                  .cookie_secure = config.boolean("cookie_secure"),
+                  .conceal_accounts = config.str("mode") == "production"};
 }
 
 // As with_body, except that a request without a body reaches `handler` with

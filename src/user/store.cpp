@@ -71,6 +71,13 @@ core::Result<void, Error> SqlStore::insert(const User& u, const std::optional<bu
   }
 }
 
+void SqlStore::add_event(const bus::Event& event) {
+  auto c = db_.acquire();
+  db::Transaction tx(*c, true);
+  bus::add_event(*c, event);
+  tx.commit();
+}
+
 std::optional<User> SqlStore::by_email(const std::string& email) {
   auto c = db_.acquire();
   auto rows = c->exec(kByEmail, {lower(email)}).rows;

@@ -41,6 +41,8 @@ class Store {
   // `event`, when given, goes into the outbox in the same transaction.
   virtual core::Result<void, Error> insert(const User& u,
                                            const std::optional<bus::Event>& event) = 0;
+  // Writes `event` to the outbox on its own.
+  virtual void add_event(const bus::Event& event) = 0;
   virtual std::optional<User> by_email(const std::string& email) = 0;
   virtual std::optional<User> by_id(const std::string& id) = 0;
   // Newest first.
@@ -72,6 +74,7 @@ class SqlStore final : public Store {
   explicit SqlStore(db::Database& db) : db_(db) {}
 
   core::Result<void, Error> insert(const User& u, const std::optional<bus::Event>& event) override;
+  void add_event(const bus::Event& event) override;
   std::optional<User> by_email(const std::string& email) override;
   std::optional<User> by_id(const std::string& id) override;
   std::vector<User> list(std::int64_t limit, std::int64_t offset) override;

@@ -454,3 +454,50 @@ for (const shape of shapes) {
     });
   });
 }
+
+for (const shape of shapes) {
+  describe(`registration in production mode (${shape})`, () => {
+    let shop;
+    before(async () => {
+      shop = await start(shape, ['--mode=production']);
+    });
+    after(async () => shop && (await shop.stop()));
+
+    test('a new address is signed in; a registered one is told to check its inbox', T, async () => {
+      const email = `edsger.${shape}@e2e.test`;
+      const b = await openBrowser();
+      const { page } = b;
+      try {
+        await page.goto(`${shop.base}/register`);
+        await h1(page, 'Create an account');
+        await page.getByLabel('Email').fill(email);
+        await page.getByLabel('Password').fill('Qwertyuiop');
+        await page.getByRole('button', { name: 'Register' }).click();
+        await page.locator('#f-password-error').getByText('Is one of the most common passwords').waitFor();
+        await page.getByLabel('Password').fill('goto-considered-harmful');
+        await page.getByRole('button', { name: 'Register' }).click();
+        await page.getByRole('button', { name: 'Sign out' }).waitFor();
+        await page.getByRole('button', { name: 'Sign out' }).click();
+        await page.getByText('You are signed out.').waitFor();
+
+        // The same address again, with another password: the same 202 answer,
+        // then the sign-in is refused, and the page says to check the inbox.
+        const again = await call(shop.base, 'POST', '/api/users/register', { email, password: 'another-password-1' });
+        assert.equal(again.status, 202);
+        await page.goto(`${shop.base}/register`);
+        await page.getByLabel('Email').fill(email);
+        await page.getByLabel('Password').fill('another-password-2');
+        await page.getByRole('button', { name: 'Register' }).click();
+        await h1(page, 'Check your inbox');
+        await page.getByText(`We have sent a message to ${email}. Check your inbox.`).waitFor();
+        await snap(page, shape, '40-register-check-inbox');
+        await page.getByRole('link', { name: 'Sign in to your account' }).click();
+        await h1(page, 'Sign in');
+        await signIn(page, email, 'goto-considered-harmful');
+        await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      } finally {
+        await b.close();
+      }
+    });
+  });
+}

@@ -97,6 +97,83 @@ TEST_F(NotificationTest, RegistrationSendsOneWelcomeEmail) {
   EXPECT_EQ(metric(shop_->port(), R"(emporium_emails_sent_total{kind="welcome"})"), 1);
 }
 
+// mode=production: registering a new and a registered address gets the
+// same answer (status, headers but the request id and date, body), and
+// neither leaks a token or an id; the owner of the registered address is
+// emailed, the account is unchanged, and the requester's name is in no email.
+TEST(NotificationProduction, RegistrationAnswersAlikeAndTellsTheOwner) {
+  AllInOneShop shop(Storage{},
+                    {"--smtp-url=" + env("EMPORIUM_TEST_SMTP_URL"), "--mode=production"});
+  const Maildev maildev;
+  const auto owner = unique_address("owner");
+  const auto fresh = unique_address("fresh");
+  const auto registers = [&](const std::string& email, const std::string& password,
+                             const std::string& name) {
+    return shop.call(
+        "POST", "/api/users/register",
+        json::serialize(json::object{{"email", email}, {"password", password}, {"name", name}}));
+  };
+  const auto signs_in = [&](const std::string& email, const std::string& password) {
+    return shop
+        .call("POST", "/api/users/login",
+              json::serialize(json::object{{"email", email}, {"password", password}}))
+        .status;
+  };
+  auto first = registers(owner, "owner-password-1", "Olive");
+  ASSERT_EQ(first.status, 202) << first.raw;
+  ASSERT_EQ(maildev.wait(owner, 1).size(), 1u);
+
+  auto taken = registers(owner, "intruder-password", "Mallory <mallory@evil.test>");
+  auto brand_new = registers(fresh, "fresh-password-1", "Fred");
+  EXPECT_EQ(taken.status, 202) << taken.raw;
+  EXPECT_EQ(brand_new.status, 202) << brand_new.raw;
+  EXPECT_EQ(taken.raw, brand_new.raw);
+  EXPECT_EQ(taken.obj(), (json::object{{"message",
+                                        "Thank you. We have sent a message to this "
+                                        "address: check your inbox."}}));
+  // Header names, and the values of those that describe the body.
+  const auto shape = [](const Reply& r) {
+    std::vector<std::string> names;
+    for (const auto& [name, value] : r.headers.fields()) {
+      const bool of_body = name == "Content-Type" || name == "Content-Length";
+      names.push_back(name + (of_body ? ": " + value : ""));
+    }
+    return names;
+  };
+  EXPECT_EQ(shape(taken), shape(brand_new));
+  EXPECT_FALSE(taken.headers.get("Set-Cookie"));
+  EXPECT_FALSE(taken.headers.get("Location"));
+
+  EXPECT_EQ(signs_in(owner, "owner-password-1"), 200) << "the owner's password is unchanged";
+  EXPECT_EQ(signs_in(owner, "intruder-password"), 401);
+  EXPECT_EQ(signs_in(fresh, "fresh-password-1"), 200) << "the new account works";
+
+  const auto mails = maildev.wait(owner, 2);
+  ASSERT_EQ(mails.size(), 2u);
+  const auto attempts = with_subject(mails, "Someone tried to register with your address");
+  ASSERT_EQ(attempts.size(), 1u);
+  const auto text = text_of(attempts[0], "text");
+  EXPECT_NE(text.find("Hello Olive,"), std::string::npos) << text;
+  EXPECT_NE(text.find(owner + ", which\nalready has one"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Mallory"), std::string::npos) << text;
+  EXPECT_EQ(with_subject(maildev.wait(fresh, 1), "Welcome to Emporium").size(), 1u);
+  EXPECT_EQ(metric(shop.port(), R"(emporium_emails_sent_total{kind="registration_attempt"})"), 1);
+}
+
+// Development mode keeps telling a registered address apart: 409.
+TEST(NotificationProduction, DevelopmentModeStillAnswers409) {
+  AllInOneShop shop(Storage{}, {"--smtp-url=" + env("EMPORIUM_TEST_SMTP_URL")});
+  const auto address = unique_address("dev");
+  shop.register_and_login(address);
+  auto again = shop.call(
+      "POST", "/api/users/register",
+      json::serialize(json::object{{"email", address}, {"password", "another-password"}}));
+  EXPECT_EQ(again.status, 409) << again.raw;
+  EXPECT_EQ(again.error(), "Email already registered");
+  wait_handled(shop.port(), 1);
+  EXPECT_EQ(metric(shop.port(), R"(emporium_emails_sent_total{kind="registration_attempt"})"), 0);
+}
+
 TEST_F(NotificationTest, AnOrderSendsOneConfirmationWithItemsAndTotal) {
   const auto address = unique_address("ann");
   auto [ann, order] = buy_lamps(address);

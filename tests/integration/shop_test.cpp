@@ -357,6 +357,67 @@ TEST_P(ShopTest, BadInputIsA4xxProblemAndChangesNothing) {
   EXPECT_EQ(huge.status, 413);
 }
 
+// Passwords of 10 to 128 characters, not on the list of common ones; a
+// body with a key twice is refused whole (Boost.JSON alone keeps the last).
+TEST_P(ShopTest, PasswordRulesAndDuplicateKeysAreCheckedAtTheEdgeOfTheService) {
+  const auto registers = [&](const std::string& body) {
+    return shop->call("POST", "/api/users/register", body);
+  };
+  const auto can_sign_in = [&](const std::string& email, const std::string& password) {
+    return shop->call("POST", "/api/users/login",
+                      json::serialize(json::object{{"email", email}, {"password", password}}))
+               .status == 200;
+  };
+  auto nine = registers(R"({"email":"nine@example.com","password":"abcdefghi"})");
+  EXPECT_EQ(nine.status, 400) << nine.raw;
+  EXPECT_EQ(nine.headers.get("Content-Type"), "application/problem+json");
+  EXPECT_EQ(nine.error(), "Validation failed: password Must be 10 to 128 characters");
+  auto listed = registers(R"({"email":"listed@example.com","password":"QwertyUIOP"})");
+  EXPECT_EQ(listed.status, 400) << listed.raw;
+  EXPECT_EQ(listed.error(),
+            "Validation failed: password Is one of the most common passwords (found in data "
+            "breaches); choose another");
+  ASSERT_TRUE(listed.obj().contains("errors")) << listed.raw;
+  EXPECT_EQ(listed.obj().at("errors").as_array().at(0).as_object().at("field"), "password");
+  EXPECT_FALSE(can_sign_in("nine@example.com", "abcdefghi"));
+  EXPECT_FALSE(can_sign_in("listed@example.com", "QwertyUIOP"));
+
+  auto good = registers(R"({"email":"ten@example.com","password":"ten-chars!"})");
+  EXPECT_EQ(good.status, 201) << good.raw;
+  EXPECT_TRUE(can_sign_in("ten@example.com", "ten-chars!"));
+
+  auto ann = shop->register_and_login("ann@example.com");
+  auto weak_change =
+      shop->call("PUT", "/api/users/profile",
+                 R"({"password":"1234567890","currentPassword":"password-123"})", ann.token);
+  EXPECT_EQ(weak_change.status, 400) << weak_change.raw;
+  EXPECT_TRUE(can_sign_in("ann@example.com", "password-123"));
+
+  auto twice = registers(
+      R"({"email":"dup@example.com","password":"dup-password-1","email":"dup2@example.com"})");
+  EXPECT_EQ(twice.status, 400) << twice.raw;
+  EXPECT_EQ(twice.headers.get("Content-Type"), "application/problem+json");
+  EXPECT_EQ(twice.error(), "Duplicate key in JSON: email");
+  EXPECT_FALSE(can_sign_in("dup@example.com", "dup-password-1"));
+  EXPECT_FALSE(can_sign_in("dup2@example.com", "dup-password-1"));
+
+  const auto id = shop->create_product("Once", 5, 5);
+  auto add = shop->call("POST", "/api/cart/" + ann.id + "/items",
+                        R"({"productId":")" + id + R"(","quantity":1,"quantity":4})", ann.token);
+  EXPECT_EQ(add.status, 400) << add.raw;
+  EXPECT_EQ(add.error(), "Duplicate key in JSON: quantity");
+  std::string address = Shop::address_json();
+  address.insert(1, R"("city":"Elsewhere",)");
+  auto order =
+      shop->call("POST", "/api/orders", R"({"shippingAddress":)" + address + "}", ann.token);
+  EXPECT_EQ(order.status, 400) << order.raw;
+  EXPECT_EQ(order.error(), "Duplicate key in JSON: shippingAddress.city");
+  EXPECT_TRUE(
+      shop->call("GET", "/api/cart/" + ann.id, {}, ann.token).obj().at("items").as_array().empty());
+  EXPECT_TRUE(shop->call("GET", "/api/orders", {}, ann.token).arr().empty());
+  EXPECT_EQ(shop->stock_of(id), 5);
+}
+
 TEST_P(ShopTest, ConcurrentBuyersNeverOversell) {
   const auto id = shop->create_product("Scarce", 15, 10);
   std::vector<Customer> buyers;

@@ -96,6 +96,25 @@ TEST(NotificationDomain, AnItemWithoutANameShowsItsProductId) {
   EXPECT_EQ(n->vars.at("items"), "1 \u00d7 p9 @ 1.00 = 1.00");
 }
 
+TEST(NotificationDomain, ARegistrationAttemptTellsTheOwnerOfTheAddress) {
+  auto n = notice_for(event("user.registration_attempted",
+                            R"({"user_id":"u-ann","email":"ann@example.com","name":"Ann"})"));
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->kind, kRegistrationAttempt);
+  EXPECT_EQ(n->user_id, "u-ann");
+  EXPECT_EQ(n->email, "ann@example.com");
+  auto vars = n->vars;
+  vars.emplace("name", greeting_name(n->name));
+  const auto r = render(Templates(embedded::mail_templates()).get(kRegistrationAttempt), vars);
+  EXPECT_EQ(r.subject, "Someone tried to register with your address");
+  EXPECT_NE(r.body.find("Hello Ann,"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("an Emporium account with ann@example.com, which\nalready has one"),
+            std::string::npos)
+      << r.body;
+  EXPECT_THROW(notice_for(event("user.registration_attempted", R"({"user_id":"u"})")),
+               std::invalid_argument);
+}
+
 TEST(NotificationDomain, OtherEvents) {
   auto welcome =
       notice_for(event("user.registered", R"({"user_id":"u","email":"a@b.co","name":"Ann"})"));

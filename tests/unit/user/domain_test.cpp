@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "user/passwords.hpp"
+
 namespace emporium::user {
 namespace {
 
@@ -36,20 +38,47 @@ TEST(Roles, NamesRoundTripAndNothingElseIsARole) {
   EXPECT_FALSE(role_from("Admin"));
 }
 
-TEST(RegisterInput, NeedsAnEmailAndAPasswordOfEightCharacters) {
+TEST(RegisterInput, NeedsAnEmailAndAPasswordOfTenCharacters) {
   auto in = read_register(
-      json::parse(R"({"email":"ann@example.com","password":"12345678"})").as_object());
+      json::parse(R"({"email":"ann@example.com","password":"ann-2026-pw"})").as_object());
   ASSERT_TRUE(in.ok());
   EXPECT_EQ(in->email, "ann@example.com");
-  EXPECT_EQ(in->password, "12345678");
+  EXPECT_EQ(in->password, "ann-2026-pw");
   EXPECT_EQ(in->name, "");
+  // Ten code points, whatever their bytes.
+  EXPECT_TRUE(
+      read_register(
+          json::parse(R"({"email":"a@b.co","password":"\u00e9t\u00e9-\u00e0-lyon"})").as_object())
+          .ok());
 
   auto bad = read_register(
-      json::parse(R"({"email":"ann@example","password":"1234567","admin":true})").as_object());
+      json::parse(R"({"email":"ann@example","password":"ann-2026-","admin":true})").as_object());
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().status, 400);
   EXPECT_EQ(invalid_fields(bad.error()), (std::vector<std::string>{"admin", "email", "password"}));
   EXPECT_EQ(bad.error().fields[1].msg, "Must be a valid email address");
+  EXPECT_EQ(bad.error().fields[2].msg, "Must be 10 to 128 characters");
+  auto long_one =
+      read_register(json::object{{"email", "a@b.co"}, {"password", std::string(129, 'x')}});
+  ASSERT_FALSE(long_one.ok());
+  EXPECT_EQ(long_one.error().fields[0].msg, "Must be 10 to 128 characters");
+  EXPECT_TRUE(
+      read_register(json::object{{"email", "a@b.co"}, {"password", std::string(128, 'x')}}).ok());
+}
+
+TEST(RegisterInput, ACommonPasswordIsRefusedWhateverItsCase) {
+  for (const char* common : {"1234567890", "qwertyuiop", "Password123", "QWERTYUIOP",
+                             "1qaz2wsx3edc", "  basketball  "}) {
+    auto bad = read_register(json::object{{"email", "a@b.co"}, {"password", common}});
+    ASSERT_FALSE(bad.ok()) << common;
+    EXPECT_EQ(bad.error().detail,
+              "Validation failed: password Is one of the most common passwords (found in data "
+              "breaches); choose another")
+        << common;
+  }
+  EXPECT_TRUE(is_common_password("PassWord123"));
+  EXPECT_FALSE(is_common_password("correct-horse-battery"));
+  EXPECT_FALSE(is_common_password("1234567890 "));
 }
 
 TEST(LoginInput, AcceptsAnyNonEmptyPassword) {
@@ -75,6 +104,18 @@ TEST(RefreshAndLogoutInput, TokenOptionalInTheBody) {
   EXPECT_FALSE(out->token);
   EXPECT_EQ(read_logout(json::parse(R"({"refreshToken":"t"})").as_object())->token, "t");
   EXPECT_FALSE(read_logout(json::parse(R"({"refreshToken":""})").as_object())->token);
+}
+
+TEST(ProfileUpdate, ANewPasswordFollowsTheRulesOfRegistration) {
+  auto shortish = read_profile_update(
+      json::parse(R"({"password":"123456789","currentPassword":"old"})").as_object());
+  ASSERT_FALSE(shortish.ok());
+  EXPECT_EQ(shortish.error().fields[0].msg, "Must be 10 to 128 characters");
+  auto common = read_profile_update(
+      json::parse(R"({"password":"1q2w3e4r5t","currentPassword":"old"})").as_object());
+  ASSERT_FALSE(common.ok());
+  EXPECT_EQ(common.error().fields[0].field, "password");
+  EXPECT_EQ(common.error().fields[0].msg, kCommonPasswordMessage);
 }
 
 TEST(ProfileUpdate, ANewPasswordNeedsTheCurrentOne) {

@@ -27,6 +27,7 @@ struct RefreshRow {
 class FakeStore final : public Store {
  public:
   core::Result<void, Error> insert(const User& u, const std::optional<bus::Event>& event) override;
+  void add_event(const bus::Event& event) override { outbox.push_back(event); }
   std::optional<User> by_email(const std::string& email) override;
   std::optional<User> by_id(const std::string& id) override;
   std::vector<User> list(std::int64_t limit, std::int64_t offset) override;
@@ -43,7 +44,7 @@ class FakeStore final : public Store {
 
   std::vector<User> users;                    // in insertion order
   std::map<std::string, RefreshRow> refresh;  // by token hash
-  std::vector<bus::Event> outbox;             // events committed with inserts
+  std::vector<bus::Event> outbox;             // events committed
 
  private:
   void revoke_family(const std::string& family);

@@ -101,6 +101,37 @@ TEST_F(UserHandlers, RegisterAnswers201AndEmitsTheEventThenRefusesTheSameEmail) 
   EXPECT_EQ(events_written_, 1);
 }
 
+// mode=production: a new and a registered email get the same answer, both
+// hashed; the registered one's owner is told and nothing else changes.
+TEST_F(UserHandlers, ConcealedRegistrationAnswersAlikeAndTellsTheOwner) {
+  FakePasswords passwords;
+  int written = 0;
+  Handlers concealed(store_, passwords, tokens_, Settings{.conceal_accounts = true},
+                     [&written] { ++written; });
+  auto fresh =
+      concealed.register_user(req_, RegisterInput{"bob@example.com", "bob-password", "Bob"});
+  auto taken =
+      concealed.register_user(req_, RegisterInput{"ANN@example.com", "eve-password", "<Eve>"});
+  EXPECT_EQ(fresh.status, 202);
+  EXPECT_EQ(taken.status, 202);
+  EXPECT_EQ(fresh.body, taken.body);
+  EXPECT_EQ(body_of(fresh), (json::object{{"message", kAcceptedMessage}}));
+  EXPECT_EQ(fresh.headers.fields(), taken.headers.fields());
+  EXPECT_FALSE(taken.headers.get("Location"));
+  EXPECT_EQ(passwords.hashes, 2) << "the password is hashed for a registered email too";
+
+  ASSERT_EQ(store_.users.size(), 2U);
+  EXPECT_EQ(store_.by_email("ann@example.com")->password_hash, "fake:ann-password");
+  EXPECT_EQ(store_.by_email("ann@example.com")->name, "Ann");
+  ASSERT_EQ(store_.outbox.size(), 2U);
+  EXPECT_EQ(store_.outbox[0].type, "user.registered");
+  EXPECT_EQ(store_.outbox[1].type, "user.registration_attempted");
+  EXPECT_EQ(json::parse(store_.outbox[1].payload),
+            json::parse(R"({"user_id":"u-ann","email":"ann@example.com","name":"Ann"})"))
+      << "the owner's address and name, not what the requester typed";
+  EXPECT_EQ(written, 2);
+}
+
 TEST_F(UserHandlers, LoginIssuesASessionAndARefreshToken) {
   auto res = login("ANN@example.com", "ann-password");
   ASSERT_EQ(res.status, 200);
@@ -307,7 +338,14 @@ TEST_F(UserHandlers, AnInvalidBodyNeverReachesTheHandler) {
   req_.body = R"({"email":"bob@example.com","password":"short"})";
   auto res = route(req_);
   EXPECT_EQ(res.status, 400);
-  EXPECT_EQ(error_of(res), "Validation failed: password Must be 8 to 128 characters");
+  EXPECT_EQ(error_of(res), "Validation failed: password Must be 10 to 128 characters");
+  req_.body = R"({"email":"bob@example.com","password":"qwertyuiop"})";
+  EXPECT_EQ(error_of(route(req_)),
+            "Validation failed: password " + std::string(kCommonPasswordMessage));
+  req_.body = R"({"email":"bob@example.com","password":"bob-password","email":"eve@example.com"})";
+  auto twice = route(req_);
+  EXPECT_EQ(twice.status, 400);
+  EXPECT_EQ(error_of(twice), "Duplicate key in JSON: email");
   EXPECT_EQ(store_.users.size(), 1U);
   req_.body = "{";
   EXPECT_EQ(error_of(route(req_)), "Malformed JSON");

@@ -85,6 +85,7 @@ export function Register() {
   const [fields, setFields] = useState<FieldErrors>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [sentTo, setSentTo] = useState<string | null>(null);
   const onSubmit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -95,8 +96,19 @@ export function Register() {
       if (name.trim()) {
         body.name = name.trim();
       }
+      // 201 (development) or 202 (production, where the answer is the same
+      // whether or not the address has an account): then sign in. A 401
+      // after a 202 means the address had an account: its owner got an email.
       await api.post('/api/users/register', body, false);
-      await signIn(email.trim(), password);
+      try {
+        await signIn(email.trim(), password);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 401) {
+          setSentTo(email.trim());
+          return;
+        }
+        throw err;
+      }
       await arrive(next, route, setError);
     } catch (err) {
       const f = fieldsOf(err);
@@ -109,6 +121,18 @@ export function Register() {
       setBusy(false);
     }
   };
+  const signInHref = next === '/' ? '/signin' : `/signin?next=${encodeURIComponent(next)}`;
+  if (sentTo) {
+    return (
+      <div class="narrow">
+        <h1>Check your inbox</h1>
+        <Alert kind="info">We have sent a message to {sentTo}. Check your inbox.</Alert>
+        <p>
+          Already have an account with this address? <a href={signInHref}>Sign in to your account</a>
+        </p>
+      </div>
+    );
+  }
   return (
     <div class="narrow">
       <h1>Create an account</h1>
@@ -121,7 +145,7 @@ export function Register() {
           name="password"
           type="password"
           autoComplete="new-password"
-          hint="At least 8 characters."
+          hint="At least 10 characters, and not a common password."
           value={password}
           error={fields.password}
           onValue={setPassword}
@@ -131,7 +155,7 @@ export function Register() {
         </button>
       </form>
       <p>
-        Already have an account? <a href={next === '/' ? '/signin' : `/signin?next=${encodeURIComponent(next)}`}>Sign in to your account</a>
+        Already have an account? <a href={signInHref}>Sign in to your account</a>
       </p>
     </div>
   );
