@@ -11,6 +11,9 @@ std::vector<config::KeyDef> server_keys() {
   return {
       {"listen", Kind::address, "0.0.0.0:8080",
        "Address to serve HTTP on (HOST:PORT; port 0 picks one)"},
+      {"admin_listen", Kind::address, "127.0.0.1:9090",
+       "Address of the admin listener, which alone serves /metrics (with /healthz and /readyz); "
+       "0.0.0.0:9090 in Kubernetes, where a NetworkPolicy lets only monitoring reach it"},
       {"data_dir", Kind::string, "./data", "Directory for the embedded SQLite databases"},
       {"log_level",
        Kind::string,
@@ -154,6 +157,18 @@ http::ServerOptions server_options(const config::Config& c) {
   o.write_timeout = c.duration("write_timeout");
   o.shutdown_delay = c.duration("shutdown_delay");
   o.drain_timeout = c.duration("drain_timeout");
+  return o;
+}
+
+http::ServerOptions admin_server_options(const config::Config& c) {
+  http::ServerOptions o = server_options(c);
+  const auto addr = c.address("admin_listen");
+  o.host = addr.host;
+  o.port = addr.port;
+  o.io_threads = 1;
+  o.blocking_threads = 1;
+  o.max_connections = 64;
+  o.shutdown_delay = std::chrono::milliseconds(0);
   return o;
 }
 

@@ -13,4 +13,8 @@ const std::vector<config::KeyDef>& settings_schema();
 // Server options from validated configuration.
 http::ServerOptions server_options(const config::Config& c);
 
+// Options of the admin listener (admin_listen: /metrics and the probes):
+// the public listener's limits, one I/O and one blocking thread.
+http::ServerOptions admin_server_options(const config::Config& c);
+
 }  // namespace emporium
