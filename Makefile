@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps web build run test image bench fmt fmt-check lint sanitize coverage clean
+.PHONY: all deps web build run test image bench fuzz fmt fmt-check lint sanitize coverage clean
 
 all: build
 
@@ -43,6 +43,12 @@ bench: deps build
 	bench/postgres_reads.sh $(BUILD)/emporium
 	bench/backup_rpo_rto.sh $(BUILD)
 
+# The libFuzzer targets (fuzz/): builds them with clang 14, ASan and UBSan
+# in build-fuzz/, then runs each for FUZZ_SECONDS from its seed corpus.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	JOBS=$(JOBS) scripts/fuzz.sh all $(FUZZ_SECONDS)
+
 # clang-tidy with the repository's .clang-tidy over src/ and lib/.
 lint: deps build
 	scripts/lint.sh $(BUILD)
@@ -63,4 +69,4 @@ fmt-check:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
 
 clean:
-	rm -rf $(BUILD) build-sanitize build-coverage build-both
+	rm -rf $(BUILD) build-sanitize build-coverage build-both build-fuzz

@@ -78,7 +78,7 @@ t=$(now)
 restored=$(since "$t")
 report "sqlite: restore (verify + copy + check)" "$restored s"
 t=$(now)
-"$E" serve --data-dir="$data" --listen="127.0.0.1:$http_port" --demo-catalog=false \
+"$E" serve --data-dir="$data" --listen="127.0.0.1:$http_port" --admin-listen=127.0.0.1:0 --demo-catalog=false \
   --admin-password=bench-password-123 --log-level=error &
 shop_pid=$!
 wait_ready

@@ -51,6 +51,7 @@ readonly emporium_port
 mkdir -p "$work_dir/emporium-data"
 "$emporium_bin" serve \
   --listen="$host:$emporium_port" \
+  --admin-listen="$host:0" \
   --data-dir="$work_dir/emporium-data" \
   --log-level=info \
   --io-threads="$workers" \

@@ -206,6 +206,7 @@ readonly shop_admin_password=admin-password-1
 read -r -a bench_serve_args <<<"${BENCH_SERVE_ARGS:-}"
 readonly bench_serve_args
 declare -gA shop_ports=()  # service name (all, product, ..., gateway) -> port
+declare -gA shop_admin_ports=()  # the same -> its admin_listen port (/metrics)
 
 # Reads text on stdin and prints it with URL passwords (scheme://user:PASS@)
 # replaced by ***, for logs and result files.
@@ -236,6 +237,7 @@ shop_service() {
   shift 2
   "$emporium_bin" serve \
     --listen="$host:0" \
+    --admin-listen="$host:0" \
     --jwt-secret="$shop_jwt_secret" \
     --admin-email="$shop_admin_email" \
     --admin-password="$shop_admin_password" \
@@ -253,6 +255,9 @@ shop_service() {
     die "emporium $name failed to start"
   }
   shop_ports[$name]="$service_port"
+  # /metrics is on the admin listener (logged before "listening").
+  shop_admin_ports[$name]="$(grep -m1 '"msg":"admin listening"' "$dir/$name.log" |
+    sed -n 's/.*"port":\([0-9][0-9]*\).*/\1/p')"
 }
 
 # shop_start SHAPE DIR [FLAG...]: starts the shop in SHAPE (all-in-one: one
@@ -267,6 +272,7 @@ shop_start() {
   local -a extra=("$@")
   mkdir -p "$dir"
   shop_ports=()
+  shop_admin_ports=()
   if [ "$shape" = all-in-one ]; then
     shop_service "$dir" all --data-dir="$dir/data" "${extra[@]+"${extra[@]}"}"
     shop_processes="1 process (all services and the gateway)"

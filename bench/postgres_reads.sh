@@ -230,7 +230,8 @@ for config in $configs; do
   log "== $config: starting the split shop (${flags[*]})"
   shop_start split "$work_dir/$config" "${flags[@]}"
   gateway_port_of[$config]="$gateway_port"
-  product_port_of[$config]="${shop_ports[product]}"
+  # The product process's admin port: /metrics is served there only.
+  product_port_of[$config]="${shop_admin_ports[product]}"
 
   # What the product service says it runs with.
   line="$(grep -m1 '"msg":"product cache"' "$work_dir/$config/product.log" || true)"

@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   libpq-dev postgresql-15 redis-server libhiredis-dev librabbitmq-dev libargon2-dev libjwt-dev
   libtomlplusplus-dev clang-format clang-tidy gcovr nodejs chromium
+  clang-14 libclang-rt-14-dev
   nginx-light wrk prometheus prometheus-alertmanager rabbitmq-server amqp-tools
   podman buildah runc catatonit containernetworking-plugins iptables uidmap
 )

@@ -19,6 +19,11 @@ if [ ! -d tests/e2e/node_modules ] || [ tests/e2e/package-lock.json -nt tests/e2
   npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 fi
 
+# The fuzz targets' own tree (clang 14, ASan + UBSan), built before the
+# suite so that its compiles do not compete with the timed tests; ctest's
+# fuzz.* entries then run each target for 30 s.
+JOBS=$(nproc) scripts/fuzz.sh build
+
 # shellcheck source=scripts/test-services.sh
 source scripts/test-services.sh
 start_test_services

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "backup/cli.hpp"
 #include "config/config.hpp"
@@ -65,6 +66,32 @@ std::unique_ptr<EdgeLimiter> edge_limiter(const config::Config& cfg, obs::Regist
   return std::make_unique<EdgeLimiter>(cfg, metrics);
 }
 
+// The admin listener on admin_listen: /metrics, /healthz and /readyz on a
+// server of its own (one I/O thread), so that /metrics is never on the
+// public port. Listens when built (throws std::system_error when the
+// address cannot be bound); stops when destroyed, after the public server.
+class AdminListener {
+ public:
+  AdminListener(const config::Config& cfg, http::Readiness& readiness, obs::Registry& metrics)
+      : pipeline_(http::CorsPolicy{}, metrics),
+        server_(admin_server_options(cfg), router_, pipeline_, readiness, metrics) {
+    http::add_ops_routes(router_, readiness, metrics);
+    const auto port = server_.listen();
+    obs::info("admin listening", {{"host", cfg.address("admin_listen").host},
+                                  {"port", static_cast<std::int64_t>(port)}});
+    thread_ = std::jthread([this] { server_.run(false); });
+  }
+  ~AdminListener() { server_.shutdown(); }
+  AdminListener(const AdminListener&) = delete;
+  AdminListener& operator=(const AdminListener&) = delete;
+
+ private:
+  http::Router router_;
+  http::Pipeline pipeline_;
+  http::Server server_;
+  std::jthread thread_;  // joined first, then the server is destroyed
+};
+
 }  // namespace
 
 void add_config_flags(CLI::App& sub, CommandLine& line) {
@@ -109,7 +136,7 @@ int run_serve(const CommandLine& line) {
     obs::register_process_metrics(metrics);
     http::Readiness readiness;
     http::Router router;
-    http::add_ops_routes(router, readiness, metrics);
+    http::add_probe_routes(router, readiness);
     http::Pipeline pipeline(http::CorsPolicy{config::split_list(cfg.str("cors_origins"))}, metrics);
     const auto data_dir_lock = lock_data_dir(cfg);
     const auto limiter = edge_limiter(cfg, metrics);
@@ -121,6 +148,7 @@ int run_serve(const CommandLine& line) {
     }
     Registry services(cfg, metrics, readiness, router, pipeline);
     const auto backups = start_backups(cfg);
+    AdminListener admin(cfg, readiness, metrics);
     http::Server server(server_options(cfg), router, pipeline, readiness, metrics);
     const auto port = server.listen();
     obs::info("listening", {{"host", cfg.address("listen").host},
@@ -170,7 +198,7 @@ int run_routes(const CommandLine& line) {
     obs::Registry metrics;
     http::Readiness readiness;
     http::Router router;
-    http::add_ops_routes(router, readiness, metrics);
+    http::add_probe_routes(router, readiness);
     http::Pipeline pipeline(http::CorsPolicy{}, metrics);
     { Registry services(*cfg, metrics, readiness, router, pipeline); }
     boost::json::array out;

@@ -13,6 +13,9 @@ std::vector<config::KeyDef> server_keys() {
   return {
       {"listen", Kind::address, "0.0.0.0:8080",
        "Address to serve HTTP on (HOST:PORT; port 0 picks one)"},
+      {"admin_listen", Kind::address, "127.0.0.1:9090",
+       "Address of the admin listener, which alone serves /metrics (with /healthz and /readyz); "
+       "0.0.0.0:9090 in Kubernetes, where a NetworkPolicy lets only monitoring reach it"},
       {"data_dir", Kind::string, "./data", "Directory for the embedded SQLite databases"},
       {"log_level",
        Kind::string,
@@ -205,6 +208,18 @@ limit::EdgeOptions edge_options(const config::Config& c) {
   o.trusted_proxies = limit::parse_cidrs(c.str("trusted_proxies"), "trusted_proxies");
   o.redis_url = c.str("redis_url");
   o.redis_timeout = c.duration("rate_limit_redis_timeout");
+  return o;
+}
+
+http::ServerOptions admin_server_options(const config::Config& c) {
+  http::ServerOptions o = server_options(c);
+  const auto addr = c.address("admin_listen");
+  o.host = addr.host;
+  o.port = addr.port;
+  o.io_threads = 1;
+  o.blocking_threads = 1;
+  o.max_connections = 64;
+  o.shutdown_delay = std::chrono::milliseconds(0);
   return o;
 }
 

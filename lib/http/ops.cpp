@@ -32,7 +32,7 @@ Readiness::Report Readiness::evaluate() const {
   return r;
 }
 
-void add_ops_routes(Router& router, const Readiness& readiness, const obs::Registry& metrics) {
+void add_probe_routes(Router& router, const Readiness& readiness) {
   router.add(
       "GET", "/healthz", [](Request&) { return Response::json(200, R"({"status":"ok"})"); },
       RouteOptions{.blocking = false});
@@ -49,12 +49,20 @@ void add_ops_routes(Router& router, const Readiness& readiness, const obs::Regis
         return Response::json(report.ready ? 200 : 503, boost::json::serialize(body));
       },
       RouteOptions{.blocking = true});
+}
+
+void add_metrics_route(Router& router, const obs::Registry& metrics) {
   router.add(
       "GET", "/metrics",
       [&metrics](Request&) {
         return Response::text(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
       },
       RouteOptions{.blocking = true});
+}
+
+void add_ops_routes(Router& router, const Readiness& readiness, const obs::Registry& metrics) {
+  add_probe_routes(router, readiness);
+  add_metrics_route(router, metrics);
 }
 
 }  // namespace emporium::http

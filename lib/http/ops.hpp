@@ -44,10 +44,17 @@ class Readiness {
   std::vector<Entry> checks_;
 };
 
-// Registers GET /healthz (alive: 200 while the process serves), GET /readyz
-// (200 when ready, status "ready" or "degraded"; else 503 "not ready"; the
-// body names every check as "ok" or "failing") and GET /metrics
-// (Prometheus text format 0.0.4).
+// Registers GET /healthz (alive: 200 while the process serves) and GET
+// /readyz (200 when ready, status "ready" or "degraded"; else 503 "not
+// ready"; the body names every check as "ok" or "failing"): the probes,
+// served on the public port.
+void add_probe_routes(Router& router, const Readiness& readiness);
+
+// Registers GET /metrics (Prometheus text format 0.0.4), for the admin
+// listener only.
+void add_metrics_route(Router& router, const obs::Registry& metrics);
+
+// The probes and /metrics: what the admin listener serves.
 void add_ops_routes(Router& router, const Readiness& readiness, const obs::Registry& metrics);
 
 }  // namespace emporium::http

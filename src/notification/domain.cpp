@@ -88,9 +88,17 @@ class Payload {
   json::object o_;
 };
 
-// A short reference for subjects: the first 8 characters of the order id.
+// A short reference for subjects: the first 8 characters of the order id,
+// counted in UTF-8 code points, so that a multi-byte character is never cut.
 std::string order_ref(const std::string& order_id) {
-  return order_id.substr(0, 8);
+  std::size_t end = 0;
+  for (int chars = 0; chars < 8 && end < order_id.size(); ++chars) {
+    ++end;
+    while (end < order_id.size() && (static_cast<unsigned char>(order_id[end]) & 0xC0) == 0x80) {
+      ++end;
+    }
+  }
+  return order_id.substr(0, end);
 }
 
 // The largest quantity and price a line may carry so that their product fits.

@@ -93,7 +93,10 @@ std::string_view choose_encoding(std::string_view accept_encoding, bool has_br,
 }
 
 std::string page_for(std::string_view path) {
-  if (starts_with_segment(path, "/api") || starts_with_segment(path, "/internal")) {
+  // /metrics too: it is served on the admin listener only, and the public
+  // port answers 404 for it, never the app's page.
+  if (starts_with_segment(path, "/api") || starts_with_segment(path, "/internal") ||
+      starts_with_segment(path, "/metrics")) {
     return "";
   }
   const auto last = path.substr(path.rfind('/') + 1);

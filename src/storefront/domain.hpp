@@ -21,7 +21,7 @@ std::string_view choose_encoding(std::string_view accept_encoding, bool has_br,
 // The file to answer a GET of `path` (as sent, starting with "/") with when
 // it names no built file: the admin console's page under /admin, the
 // storefront's page for any other path of the single-page app; "" for a path
-// that must stay a 404 (under /api or /internal, or whose last segment has an
+// that must stay a 404 (under /api, /internal or /metrics, or whose last segment has an
 // extension).
 std::string page_for(std::string_view path);
 

@@ -37,7 +37,7 @@ before(async () => {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith('EMPORIUM_')),
   );
-  server = spawn(binary, ['serve', '--listen=127.0.0.1:0', `--data-dir=${dir}`,
+  server = spawn(binary, ['serve', '--listen=127.0.0.1:0', '--admin-listen=127.0.0.1:0', `--data-dir=${dir}`,
     '--admin-email=admin@contract.test', '--admin-password=admin-password-1'],
   { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const port = await new Promise((resolve, reject) => {

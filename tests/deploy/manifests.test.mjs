@@ -970,6 +970,8 @@ for (const [name, variant] of Object.entries(VARIANTS)) {
         if (c.command) errors.push(`${at}: sets command (the image's entrypoint is emporium)`);
         const http = (c.ports ?? []).find((p) => p.name === 'http');
         if (http?.containerPort !== 8080) errors.push(`${at}: no containerPort 8080 named http`);
+        const admin = (c.ports ?? []).find((p) => p.name === 'admin');
+        if (admin?.containerPort !== 9090) errors.push(`${at}: no containerPort 9090 named admin (admin_listen, /metrics)`);
         const probe = (p, route) => {
           const g = c[p]?.httpGet;
           if (!g || g.path !== route || !['http', 8080].includes(g.port)) errors.push(`${at}: ${p} is not httpGet ${route} on http`);
@@ -997,6 +999,10 @@ for (const [name, variant] of Object.entries(VARIANTS)) {
         if (cm) {
           const listen = cm.data.EMPORIUM_LISTEN ?? '0.0.0.0:8080';
           if (!listen.endsWith(':8080')) errors.push(`${cmName}: EMPORIUM_LISTEN ${listen} is not port 8080`);
+          // The default 127.0.0.1:9090 is out of Prometheus's reach.
+          if (cm.data.EMPORIUM_ADMIN_LISTEN !== '0.0.0.0:9090') {
+            errors.push(`${cmName}: EMPORIUM_ADMIN_LISTEN ${cm.data.EMPORIUM_ADMIN_LISTEN} is not 0.0.0.0:9090`);
+          }
           if (cm.data.EMPORIUM_DATA_DIR !== '/data') errors.push(`${cmName}: EMPORIUM_DATA_DIR is not /data (the emptyDir)`);
           const delay = durationSeconds(cm.data.EMPORIUM_SHUTDOWN_DELAY ?? '0s');
           const drain = durationSeconds(cm.data.EMPORIUM_DRAIN_TIMEOUT ?? '20s');
@@ -1422,6 +1428,7 @@ for (const [name, variant] of Object.entries(VARIANTS)) {
           }
         }
         assert.ok(sm.spec.endpoints.every((ep) => ep.path === '/metrics' && ep.honorLabels === true), 'endpoints scrape /metrics with honorLabels');
+        assert.ok(sm.spec.endpoints.every((ep) => ep.port === 'admin'), 'endpoints scrape port admin (the public port has no /metrics)');
         const { renderPrometheusRule } = await import('../../scripts/prometheus-rule.mjs');
         const generated = YAML.parse(renderPrometheusRule());
         const rule = objects.find((o) => o.kind === 'PrometheusRule');
@@ -1434,8 +1441,20 @@ for (const [name, variant] of Object.entries(VARIANTS)) {
           nsLabels: { 'kubernetes.io/metadata.name': 'monitoring' }, labels: { 'app.kubernetes.io/name': 'prometheus' }, ports: [],
         };
         const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
-        for (const pod of pods.filter((p) => isEmporium(p.workload) && isLongRunning(p.workload))) {
-          assert.ok(flowAllowed(policies, prometheus, pod, 8080), `Prometheus may scrape ${pod.name} on 8080`);
+        const services = pods.filter((p) => isEmporium(p.workload) && isLongRunning(p.workload));
+        for (const pod of services) {
+          assert.ok(flowAllowed(policies, prometheus, pod, 9090), `Prometheus may scrape ${pod.name} on 9090`);
+        }
+        // Only the monitoring namespace's Prometheus reaches port 9090.
+        const elsewhere = [
+          { ...prometheus, name: 'monitoring/other', labels: { 'app.kubernetes.io/name': 'grafana' } },
+          { ...prometheus, name: 'default/prometheus', namespace: 'default', nsLabels: { 'kubernetes.io/metadata.name': 'default' } },
+          ...pods.filter((p) => p.namespace === NAMESPACE),
+        ];
+        for (const src of elsewhere) {
+          for (const pod of services) {
+            assert.ok(!flowAllowed(policies, src, pod, 9090), `${src.name} may not reach ${pod.name} on 9090`);
+          }
         }
       });
     }

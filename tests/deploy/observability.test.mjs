@@ -258,12 +258,15 @@ test('Alertmanager inhibits the symptoms while their cause fires', async () => {
 test('a real Prometheus scraping `emporium serve` gets a series from every recording rule', async () => {
   const data = path.join(scratch, 'shop');
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EMPORIUM_')));
-  const shop = start('emporium', binary, ['serve', '--listen=127.0.0.1:0', `--data-dir=${data}`], env);
+  const shop = start('emporium', binary, ['serve', '--listen=127.0.0.1:0', '--admin-listen=127.0.0.1:0', `--data-dir=${data}`], env);
   const shopPort = await waitFor('emporium to listen', () => {
     const m = /"msg":"listening".*?"port":(\d+)/.exec(shop.output());
     return m ? Number(m[1]) : null;
   }, 60_000, shop.output);
   const shopUrl = `http://127.0.0.1:${shopPort}`;
+  // Prometheus scrapes the admin listener: the public port has no /metrics.
+  const adminPort = Number(/"msg":"admin listening".*?"port":(\d+)/.exec(shop.output())?.[1]);
+  assert.ok(adminPort > 0, `no admin listener in the output:\n${shop.output()}`);
 
   const promPort = await freePort();
   const promUrl = `http://127.0.0.1:${promPort}`;
@@ -273,7 +276,7 @@ test('a real Prometheus scraping `emporium serve` gets a series from every recor
     // The all-in-one answers for every service: scraped once per service's
     // job, as the split shape is, so EmporiumServiceDown's absent() stays silent.
     scrape_configs: ['gateway', 'product', 'user', 'cart', 'order', 'notification'].map((job) => ({
-      job_name: job, static_configs: [{ targets: [`127.0.0.1:${shopPort}`] }],
+      job_name: job, static_configs: [{ targets: [`127.0.0.1:${adminPort}`] }],
     })),
   };
   const configFile = path.join(scratch, 'prometheus.yml');

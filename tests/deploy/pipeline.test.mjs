@@ -466,7 +466,7 @@ test('wait-rollout fails when the tag never rolls out, or the token is refused',
 test('the smoke journey passes against emporium serve', async () => {
   const data = path.join(scratch, 'shop');
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EMPORIUM_')));
-  const shop = spawn(binary, ['serve', '--listen=127.0.0.1:0', `--data-dir=${data}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const shop = spawn(binary, ['serve', '--listen=127.0.0.1:0', '--admin-listen=127.0.0.1:0', `--data-dir=${data}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(shop);
   let out = '';
   shop.stdout.on('data', (d) => (out += d));

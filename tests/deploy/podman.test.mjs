@@ -15,7 +15,8 @@
 //      - Secrets become podman secrets (kube play 4.3 stores a Secret it
 //        plays as YAML, then fails to read it back);
 //      - each Deployment: 1 replica, hostNetwork with its own free
-//        127.0.0.1 port (`--listen` appended to its args; the other services'
+//        127.0.0.1 port (`--listen` appended to its args, and
+//        `--admin-listen=127.0.0.1:0`; the other services'
 //        URLs in the ConfigMap point at those ports; containerPorts removed,
 //        as podman refuses port mappings on the host network), probes
 //        removed (podman runs a liveness probe through a shell the image
@@ -324,7 +325,10 @@ function adapt(objects, ports) {
     adaptPod(d.metadata.name, pod);
     const main = pod.containers.find((c) => argsOf(c).includes('serve'));
     assert.ok(main, `Deployment ${name}: no container runs 'serve'`);
-    main.args = [...(main.args ?? []), `--listen=127.0.0.1:${ports[service]}`];
+    // Six pods on one host network cannot all hold admin_listen's 9090:
+    // each takes a free loopback port (this test reads no /metrics).
+    main.args = [...(main.args ?? []), `--listen=127.0.0.1:${ports[service]}`,
+      '--admin-listen=127.0.0.1:0'];
     running.push({ service, container: `${name}-pod-0-${main.name}` });
   }
   const missing = services.filter((s) => !seen.has(s));

@@ -95,7 +95,7 @@ export async function startShop(shape, extraArgs = [], { demo = false } = {}) {
   const start = async (name, more = []) => {
     mkdirSync(join(dir, name), { recursive: true });
     const p = await startProcess(
-      ['serve', `--services=${name}`, '--listen=127.0.0.1:0', ...common(name), ...more],
+      ['serve', `--services=${name}`, '--listen=127.0.0.1:0', '--admin-listen=127.0.0.1:0', ...common(name), ...more],
       dir,
       name,
     );

@@ -68,7 +68,7 @@ TEST(Binary, MetricsAreValidPrometheusText) {
   const auto port = p.wait_listening();
   ASSERT_TRUE(request("GET", port, "/healthz"));
   ASSERT_TRUE(request("GET", port, "/no/such/route"));
-  auto metrics = request("GET", port, "/metrics");
+  auto metrics = request("GET", p.wait_admin_listening(), "/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 200);
   EXPECT_NE(metrics->body.find(

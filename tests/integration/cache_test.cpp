@@ -224,7 +224,7 @@ class CachedShop final : public Shop {
   // metric("emporium_cache_requests_total", "cache=\"product\",result=\"hit\"");
   // -1 when absent.
   double metric(const std::string& name, const std::string& labels) const {
-    auto res = request("GET", product_, "/metrics");
+    auto res = request("GET", admin_port(product_), "/metrics");
     if (!res || res->status != 200) {
       return -1;
     }

@@ -92,7 +92,7 @@ std::vector<json::object> with_subject(const std::vector<json::object>& mails,
 }
 
 double metric(std::uint16_t port, const std::string& series) {
-  auto res = request("GET", port, "/metrics");
+  auto res = request("GET", admin_port(port), "/metrics");
   if (!res || res->status != 200) {
     return std::numeric_limits<double>::quiet_NaN();
   }

@@ -761,7 +761,8 @@ TEST(Events, ChangesAreRelayedFromTheOutbox) {
   std::string text;
   bool all = false;
   for (int i = 0; i < 100 && !all; ++i) {
-    text = shop.call("GET", "/metrics").raw;
+    const auto res = request("GET", admin_port(shop.port()), "/metrics");
+    text = res ? res->body : std::string();
     all = std::all_of(expected.begin(), expected.end(), [&](const std::string& line) {
       return text.find(line) != std::string::npos;
     });

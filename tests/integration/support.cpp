@@ -45,6 +45,13 @@ Process::Process(std::vector<std::string> args, std::map<std::string, std::strin
 
   std::vector<std::string> argv_s{EMPORIUM_BINARY};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
+  const bool admin_named = env.contains("EMPORIUM_ADMIN_LISTEN") ||
+                           std::any_of(args.begin(), args.end(), [](const std::string& a) {
+                             return a.rfind("--admin-listen", 0) == 0;
+                           });
+  if (!args.empty() && args.front() == "serve" && !admin_named) {
+    argv_s.emplace_back("--admin-listen=127.0.0.1:0");
+  }
   std::vector<char*> argv;
   for (auto& a : argv_s) {
     argv.push_back(a.data());
@@ -156,12 +163,46 @@ std::optional<std::string> Process::wait_for_line(const std::string& needle,
   }
 }
 
+namespace {
+
+std::mutex admin_ports_mutex;
+std::map<std::uint16_t, std::uint16_t> admin_ports;  // public port -> admin port
+
+}  // namespace
+
+std::uint16_t admin_port(std::uint16_t public_port) {
+  std::lock_guard lock(admin_ports_mutex);
+  const auto it = admin_ports.find(public_port);
+  if (it == admin_ports.end()) {
+    throw std::runtime_error("no admin listener known for port " + std::to_string(public_port));
+  }
+  return it->second;
+}
+
 std::uint16_t Process::wait_listening(std::chrono::milliseconds timeout) {
+  // The admin listener starts (and logs) before the public one.
+  const auto admin_line = wait_for_line("\"msg\":\"admin listening\"", timeout);
   auto line = wait_for_line("\"msg\":\"listening\"", timeout);
   if (!line) {
     throw std::runtime_error("emporium did not start listening; output:\n" + output());
   }
-  return static_cast<std::uint16_t>(boost::json::parse(*line).at("port").as_int64());
+  const auto port = static_cast<std::uint16_t>(boost::json::parse(*line).at("port").as_int64());
+  if (admin_line) {
+    admin_port_ = static_cast<std::uint16_t>(boost::json::parse(*admin_line).at("port").as_int64());
+    std::lock_guard lock(admin_ports_mutex);
+    admin_ports[port] = admin_port_;
+  }
+  return port;
+}
+
+std::uint16_t Process::wait_admin_listening(std::chrono::milliseconds timeout) {
+  if (admin_port_ == 0) {
+    (void)wait_listening(timeout);
+  }
+  if (admin_port_ == 0) {
+    throw std::runtime_error("emporium did not start its admin listener; output:\n" + output());
+  }
+  return admin_port_;
 }
 
 void Process::signal(int signo) {

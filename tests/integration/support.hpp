@@ -18,6 +18,11 @@
 
 namespace emporium::test {
 
+// The admin port (admin_listen, where /metrics is served) of the emporium
+// process whose public port is `public_port`, as Process::wait_listening
+// saw it. Throws std::runtime_error when no such process was seen.
+std::uint16_t admin_port(std::uint16_t public_port);
+
 // The emporium binary started as a child process on 127.0.0.1, port 0.
 // Its stdout (JSON log lines) is captured; the port is read from the
 // "listening" line. The destructor stops it if it is still running: SIGTERM,
@@ -26,7 +31,9 @@ namespace emporium::test {
 class Process {
  public:
   // Starts `EMPORIUM_BINARY args...` with `env` added to a clean environment
-  // (PATH and HOME kept). Does not wait for anything.
+  // (PATH and HOME kept). Does not wait for anything. `serve` gets
+  // --admin-listen=127.0.0.1:0 unless args or env name an admin address,
+  // so that processes started side by side never share the default 9090.
   Process(std::vector<std::string> args, std::map<std::string, std::string> env = {});
   ~Process();
   Process(const Process&) = delete;
@@ -38,6 +45,9 @@ class Process {
                                            std::chrono::milliseconds timeout);
   // Waits for the "listening" line and returns the port it names.
   std::uint16_t wait_listening(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // The port of the admin listener (admin_listen: /metrics), as logged
+  // before the "listening" line; waits for that line when not yet seen.
+  std::uint16_t wait_admin_listening(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   void signal(int signo);
   // Waits for exit; returns the exit code, or -1 on timeout (process then
@@ -57,6 +67,7 @@ class Process {
   std::string output_;  // guarded by mutex_
   std::string snapshot_;
   std::size_t scanned_ = 0;
+  std::uint16_t admin_port_ = 0;
   bool exited_ = false;
   int status_ = 0;
   std::thread reader_;  // drains stdout so the child never blocks on a full pipe

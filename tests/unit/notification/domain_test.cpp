@@ -19,6 +19,16 @@ const std::string kPlacedPayload =
     R"({"product_id":"p1","product_name":"Journey Lamp","quantity":2,"price_cents":2499},)"
     R"({"product_id":"p2","product_name":"Tea","quantity":1,"price_cents":999}]})";
 
+// Found by fuzz/email.cpp (corpus/email/regression_order_ref_utf8): the
+// reference cut "é" in half, and the subject was not valid UTF-8.
+TEST(NotificationDomain, OrderRefKeepsWholeCharacters) {
+  const auto n = notice_for(
+      event("order.cancelled",
+            R"({"order_id":"o\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9","user_id":"u1"})"));
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->vars.at("order_ref"), "o\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9");
+}
+
 TEST(NotificationDomain, FormatsCentsExactly) {
   EXPECT_EQ(format_cents(0), "0.00");
   EXPECT_EQ(format_cents(5), "0.05");
