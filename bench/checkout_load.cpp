@@ -3,7 +3,7 @@
 //
 // Usage:
 //   checkout_load --port P --threads N --seconds S --admin-password X
-//                 [--admin-email E] [--json FILE]
+//                 [--admin-email E] [--sign-in-once] [--rate R] [--json FILE]
 //
 // Talks to http://127.0.0.1:P only (the gateway, or the all-in-one port).
 // Setup: signs in as the admin (default admin@bench.test), creates one
@@ -15,6 +15,20 @@
 //   POST /api/cart/{userId}/items          {productId, quantity: 1}
 //   POST /api/orders                       {userId, shippingAddress}
 //
+// With --sign-in-once each thread signs in once, before the load, and its
+// journeys are add to cart -> order with that token (a shopper who is
+// signed in already); the login step then shows those N sign-ins.
+//
+// With --rate R the threads together start at most R journeys per second
+// (each thread one every N/R seconds, on a fixed schedule: a late journey
+// starts at once, and the schedule is not shifted), for latency at a given
+// load; without it every thread runs journeys back to back.
+//
+// After the load it reads the product's stock (GET /api/products/{id}) and
+// checks it equals the start minus the orders placed; the check is printed
+// ("stock check: ... ok" or "MISMATCH"), and a mismatch makes the exit
+// status 3.
+//
 // A journey that started before the deadline is finished; the rates divide
 // by the time actually elapsed. Any answer other than 2xx, and any call that
 // got no answer, is a failure: it is counted, and the thread starts a new
@@ -25,7 +39,7 @@
 // of each step. --json FILE also writes the numbers as one JSON object.
 //
 // Exit status: 0 once the load has run (whatever the failure count), 1 when
-// setup fails, 2 on bad arguments.
+// setup fails, 2 on bad arguments, 3 when the stock check fails.
 
 #include <algorithm>
 #include <array>
@@ -68,11 +82,13 @@ struct Options {
   std::string admin_email = "admin@bench.test";
   std::string admin_password;
   std::string json_path;
+  bool sign_in_once = false;
+  double rate = 0;  // journeys per second over all threads; 0: as fast as possible
 };
 
 constexpr std::string_view kUsage =
     "usage: checkout_load --port P --threads N --seconds S --admin-password X"
-    " [--admin-email E] [--json FILE]\n";
+    " [--admin-email E] [--sign-in-once] [--rate R] [--json FILE]\n";
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "checkout_load: " << why << "\n" << kUsage;
@@ -106,6 +122,10 @@ Options parse_args(int argc, char** argv) {
                 << kUsage;
       std::exit(0);
     }
+    if (name == "--sign-in-once" && !value) {
+      o.sign_in_once = true;
+      continue;
+    }
     if (!value) {
       if (i + 1 >= argc) {
         usage("missing value for " + name);
@@ -130,6 +150,8 @@ Options parse_args(int argc, char** argv) {
       o.admin_password = *value;
     } else if (name == "--admin-email") {
       o.admin_email = *value;
+    } else if (name == "--rate") {
+      o.rate = number(1, 1'000'000);
     } else if (name == "--json") {
       o.json_path = *value;
     } else {
@@ -228,62 +250,112 @@ std::string login_body(std::string_view email, std::string_view password) {
   return json::serialize(json::object{{"email", email}, {"password", password}});
 }
 
-// Runs journeys until `deadline`; returns what happened.
-ThreadStats run_journeys(http::Client& client, const Customer& customer,
-                         const std::string& product_id, steady::time_point deadline,
-                         FailureSamples& failures) {
-  ThreadStats stats;
-  const std::string login = login_body(customer.email, kCustomerPassword);
-  const std::string add_path = "/api/cart/" + customer.id + "/items";
-  const std::string add_body =
-      json::serialize(json::object{{"productId", product_id}, {"quantity", 1}});
-  const std::string order_body =
-      R"({"userId":")" + customer.id + R"(","shippingAddress":)" + std::string(kAddress) + "}";
+// One customer's calls, timed into `stats`.
+class Shopper {
+ public:
+  Shopper(http::Client& client, const Customer& customer, const std::string& product_id,
+          FailureSamples& failures)
+      : client_(client),
+        failures_(failures),
+        login_(login_body(customer.email, kCustomerPassword)),
+        add_path_("/api/cart/" + customer.id + "/items"),
+        add_body_(json::serialize(json::object{{"productId", product_id}, {"quantity", 1}})),
+        order_body_(R"({"userId":")" + customer.id + R"(","shippingAddress":)" +
+                    std::string(kAddress) + "}") {}
 
+  // Signs in; the token, or nothing (a failure counted).
+  std::optional<std::string> sign_in() {
+    auto signed_in = step(kLogin, "/api/users/login", login_, {});
+    if (!signed_in) {
+      return std::nullopt;
+    }
+    auto token = string_member(signed_in->body, "token");
+    if (!token) {
+      ++stats_.steps[kLogin].failed;
+      failures_.add("login: 2xx without a token: " + signed_in->body.substr(0, 300));
+    }
+    return token;
+  }
+
+  // Adds the product to the cart and places the order; true when placed.
+  bool buy(const std::string& token) {
+    return step(kAdd, add_path_, add_body_, token) &&
+           step(kOrder, "/api/orders", order_body_, token);
+  }
+
+  ThreadStats& stats() { return stats_; }
+
+ private:
   // One timed call; the answer when it is 2xx, nothing (and a failure counted) otherwise.
-  auto step = [&](Step s, const std::string& path, const std::string& body,
-                  const std::string& token) -> std::optional<http::Response> {
+  std::optional<http::Response> step(Step s, const std::string& path, const std::string& body,
+                                     const std::string& token) {
     const auto start = steady::now();
-    auto r = client.call("POST", path, body, bearer(token));
+    auto r = client_.call("POST", path, body, bearer(token));
     const double ms = std::chrono::duration<double, std::milli>(steady::now() - start).count();
-    auto& st = stats.steps[s];
+    auto& st = stats_.steps[s];
     if (!r) {
       ++st.failed;
       ++st.no_answer;
-      failures.add(std::string(kStepNames[s]) + ": no answer: " + r.error().message);
+      failures_.add(std::string(kStepNames[s]) + ": no answer: " + r.error().message);
       return std::nullopt;
     }
     st.latency_ms.push_back(ms);
     if (r->status < 200 || r->status > 299) {
       ++st.failed;
-      failures.add(std::string(kStepNames[s]) + ": " + std::to_string(r->status) + " " +
-                   r->body.substr(0, 300));
+      failures_.add(std::string(kStepNames[s]) + ": " + std::to_string(r->status) + " " +
+                    r->body.substr(0, 300));
       return std::nullopt;
     }
     return std::move(*r);
-  };
-
-  while (steady::now() < deadline) {
-    ++stats.journeys;
-    auto signed_in = step(kLogin, "/api/users/login", login, {});
-    if (!signed_in) {
-      continue;
-    }
-    auto token = string_member(signed_in->body, "token");
-    if (!token) {
-      ++stats.steps[kLogin].failed;
-      failures.add("login: 2xx without a token: " + signed_in->body.substr(0, 300));
-      continue;
-    }
-    if (!step(kAdd, add_path, add_body, *token)) {
-      continue;
-    }
-    if (!step(kOrder, "/api/orders", order_body, *token)) {
-      continue;
-    }
-    ++stats.orders;
   }
-  return stats;
+
+  http::Client& client_;
+  FailureSamples& failures_;
+  const std::string login_;
+  const std::string add_path_;
+  const std::string add_body_;
+  const std::string order_body_;
+  ThreadStats stats_;
+};
+
+// Runs journeys until `deadline`, one every `interval` when it is not zero;
+// `token` is the sign-in to reuse, or empty to sign in on every journey.
+ThreadStats run_journeys(Shopper& shopper, std::optional<std::string> token,
+                         steady::time_point deadline, steady::duration interval) {
+  auto next = steady::now();
+  while (steady::now() < deadline) {
+    if (interval != steady::duration::zero()) {
+      std::this_thread::sleep_until(next);
+      next += interval;
+      if (steady::now() >= deadline) {
+        break;
+      }
+    }
+    ++shopper.stats().journeys;
+    const auto signed_in = token ? token : shopper.sign_in();
+    if (signed_in && shopper.buy(*signed_in)) {
+      ++shopper.stats().orders;
+    }
+  }
+  return std::move(shopper.stats());
+}
+
+// The product's stock now, or nothing when it cannot be read.
+std::optional<std::int64_t> stock_of(http::Client& client, const std::string& product_id) {
+  auto r = client.call("GET", "/api/products/" + product_id, "", {});
+  if (!r || r->status != 200) {
+    return std::nullopt;
+  }
+  boost::system::error_code ec;
+  auto v = json::parse(r->body, ec);
+  if (ec || !v.is_object()) {
+    return std::nullopt;
+  }
+  const auto* stock = v.as_object().if_contains("stock");
+  if (stock == nullptr || !stock->is_int64()) {
+    return std::nullopt;
+  }
+  return stock->get_int64();
 }
 
 // Nearest-rank percentile of sorted `v` (0 when empty).
@@ -357,18 +429,42 @@ int main(int argc, char** argv) {
 
   // ---- load -----------------------------------------------------------------
   FailureSamples failures;
+  std::vector<Shopper> shoppers;
+  shoppers.reserve(customers.size());
+  std::vector<std::optional<std::string>> tokens(customers.size());
+  for (std::size_t i = 0; i < customers.size(); ++i) {
+    shoppers.emplace_back(client, customers[i], *product_id, failures);
+    if (opt.sign_in_once) {
+      tokens[i] = shoppers.back().sign_in();
+      if (!tokens[i]) {
+        setup_failed("customer " + customers[i].email + " could not sign in");
+      }
+    }
+  }
+  const auto interval =
+      opt.rate > 0 ? std::chrono::duration_cast<steady::duration>(
+                         std::chrono::duration<double>(static_cast<double>(opt.threads) / opt.rate))
+                   : steady::duration::zero();
+  std::cout << "journeys: "
+            << (opt.sign_in_once ? "add to cart -> order, signed in once"
+                                 : "login -> add to cart -> order")
+            << "; "
+            << (opt.rate > 0 ? "at most " + std::to_string(opt.rate) + " per s"
+                             : std::string("back to back"))
+            << "\n"
+            << std::flush;
   std::vector<ThreadStats> per_thread(static_cast<std::size_t>(opt.threads));
   const auto start = steady::now();
   const auto deadline = start + std::chrono::seconds(opt.seconds);
   {
     std::vector<std::jthread> workers;
     for (std::size_t i = 0; i < per_thread.size(); ++i) {
-      workers.emplace_back([&, i] {
-        per_thread[i] = run_journeys(client, customers[i], *product_id, deadline, failures);
-      });
+      workers.emplace_back(
+          [&, i] { per_thread[i] = run_journeys(shoppers[i], tokens[i], deadline, interval); });
     }
   }
   const double elapsed_s = std::chrono::duration<double>(steady::now() - start).count();
+  const auto stock_after = stock_of(client, *product_id);
 
   // ---- report ---------------------------------------------------------------
   ThreadStats total;
@@ -399,9 +495,9 @@ int main(int argc, char** argv) {
   std::snprintf(line, sizeof line, "orders placed: %lld (%.2f orders/s)\n",
                 static_cast<long long>(total.orders), rate(total.orders));
   std::cout << line;
-  std::snprintf(line, sizeof line,
-                "journeys ended: %lld (%.2f journeys/s; login -> add to cart -> order)\n",
-                static_cast<long long>(total.journeys), rate(total.journeys));
+  std::snprintf(line, sizeof line, "journeys ended: %lld (%.2f journeys/s; %s)\n",
+                static_cast<long long>(total.journeys), rate(total.journeys),
+                opt.sign_in_once ? "add to cart -> order" : "login -> add to cart -> order");
   std::cout << line;
   std::snprintf(line, sizeof line, "requests: %lld (%.2f req/s)\n",
                 static_cast<long long>(requests), rate(requests));
@@ -426,6 +522,13 @@ int main(int argc, char** argv) {
   std::snprintf(line, sizeof line, "order POST latency: p50 %.2f ms, p99 %.2f ms\n",
                 percentile(total.steps[kOrder].latency_ms, 0.50),
                 percentile(total.steps[kOrder].latency_ms, 0.99));
+  std::cout << line;
+  const bool stock_ok = stock_after && *stock_after == kStock - total.orders;
+  std::snprintf(
+      line, sizeof line, "stock check: start %lld, orders %lld, expected %lld, read %s: %s\n",
+      static_cast<long long>(kStock), static_cast<long long>(total.orders),
+      static_cast<long long>(kStock - total.orders),
+      stock_after ? std::to_string(*stock_after).c_str() : "nothing", stock_ok ? "ok" : "MISMATCH");
   std::cout << line << std::flush;
   for (const auto& f : failures.lines()) {
     std::cerr << "checkout_load: failure sample: " << f << "\n";
@@ -443,18 +546,31 @@ int main(int argc, char** argv) {
                        {"p99_ms", percentile(st.latency_ms, 0.99)},
                        {"max_ms", st.latency_ms.empty() ? 0.0 : st.latency_ms.back()}};
     }
-    json::object out{{"port", opt.port},           {"threads", opt.threads},
-                     {"seconds", opt.seconds},     {"elapsed_s", elapsed_s},
-                     {"setup_s", setup_s},         {"product_id", *product_id},
-                     {"orders", total.orders},     {"orders_per_s", rate(total.orders)},
-                     {"journeys", total.journeys}, {"journeys_per_s", rate(total.journeys)},
-                     {"requests", requests},       {"requests_per_s", rate(requests)},
-                     {"errors", errors},           {"steps", std::move(steps)}};
+    json::object out{
+        {"port", opt.port},
+        {"threads", opt.threads},
+        {"seconds", opt.seconds},
+        {"elapsed_s", elapsed_s},
+        {"setup_s", setup_s},
+        {"product_id", *product_id},
+        {"orders", total.orders},
+        {"orders_per_s", rate(total.orders)},
+        {"journeys", total.journeys},
+        {"journeys_per_s", rate(total.journeys)},
+        {"requests", requests},
+        {"requests_per_s", rate(requests)},
+        {"errors", errors},
+        {"steps", std::move(steps)},
+        {"sign_in_once", opt.sign_in_once},
+        {"rate_limit_per_s", opt.rate},
+        {"stock_start", kStock},
+        {"stock_after", stock_after ? json::value(*stock_after) : json::value(nullptr)},
+        {"stock_ok", stock_ok}};
     std::ofstream f(opt.json_path);
     f << json::serialize(out) << "\n";
     if (!f) {
       std::cerr << "checkout_load: could not write " << opt.json_path << "\n";
     }
   }
-  return 0;
+  return stock_ok ? 0 : 3;
 }

@@ -81,6 +81,7 @@ bench_executable() {
 work_dir="$(mktemp -d -t emporium-bench.XXXXXX)"
 readonly work_dir
 wrk_pid=""
+bench_wrk_headers=()        # extra request headers for every wrk run ("Name: value")
 bench_pids=()               # tracked PIDs, in start order
 declare -gA bench_pid_names=()  # PID -> name, for messages
 declare -gA results=()          # "label,round" -> "rps p50 p99 requests errors non2xx"
@@ -412,12 +413,17 @@ response_bytes() {
 # ---------------------------------------------------------------------------
 
 # Runs wrk against http://$host:$1$4 for duration $2, writing its output to
-# file $3. wrk runs in the background and is waited for, so that a signal to
-# the script stops it at once (the trap runs, and stops wrk by its PID).
+# file $3, sending the headers of bench_wrk_headers. wrk runs in the
+# background and is waited for, so that a signal to the script stops it at
+# once (the trap runs, and stops wrk by its PID).
 run_wrk() {
-  local rc=0
+  local rc=0 h
+  local -a header_args=()
+  for h in "${bench_wrk_headers[@]+"${bench_wrk_headers[@]}"}"; do
+    header_args+=(--header "$h")
+  done
   wrk --threads "$threads" --connections "$connections" --duration "$2" \
-    --timeout 5s --latency "http://$host:$1$4" >"$3" 2>&1 &
+    --timeout 5s --latency "${header_args[@]+"${header_args[@]}"}" "http://$host:$1$4" >"$3" 2>&1 &
   wrk_pid=$!
   wait "$wrk_pid" || rc=$?
   wrk_pid=""

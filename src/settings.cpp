@@ -144,6 +144,9 @@ std::vector<config::KeyDef> peer_keys() {
        "Deadline for one call to another service, retries included"},
       {"task_interval", Kind::duration, "1s",
        "How often the order service retries pending follow-up work"},
+      {"cart_checkout_retention", Kind::duration, "24h",
+       "How long the cart service remembers an order whose lines it took out of a cart (so a "
+       "repeat is applied once); older records are pruned hourly"},
   };
 }
 

@@ -1,6 +1,7 @@
 #include "cart/service.hpp"
 
 #include "cart/handlers.hpp"
+#include "cart/pruning.hpp"
 #include "cart/store.hpp"
 #include "common/embedded.hpp"
 #include "common/guards.hpp"
@@ -13,6 +14,9 @@ namespace emporium::cart {
 using http::Request;
 
 namespace {
+
+// How often old checkouts are pruned (cart_checkout_retention says which).
+constexpr std::chrono::hours kPruneInterval{1};
 
 // The catalog as the product service's internal lookup.
 class ProductCatalog final : public Catalog {
@@ -33,7 +37,9 @@ class CartService final : public Service {
   explicit CartService(ServiceContext& ctx)
       : store_(ctx.database()),
         catalog_(ctx.upstream("product"), ctx.tokens),
-        handlers_(store_, catalog_, core::now_iso8601) {
+        handlers_(store_, catalog_, core::now_iso8601),
+        pruning_(store_, ctx.config.duration("cart_checkout_retention")),
+        pruner_(pruning_, kPruneInterval) {
     const auto& t = ctx.tokens;
     auto& h = handlers_;
     auto& r = ctx.routes;
@@ -69,6 +75,8 @@ class CartService final : public Service {
   SqlStore store_;
   ProductCatalog catalog_;
   Handlers handlers_;
+  CheckoutPruning pruning_;
+  CheckoutPruner pruner_;  // last: stopped first, before the store it uses
 };
 
 std::vector<db::Migration> migrations() {

@@ -22,6 +22,7 @@ constexpr std::string_view kClear = "DELETE FROM cart_items WHERE user_id = $1";
 constexpr std::string_view kRecordCheckout =
     "INSERT INTO cart_checkouts (order_id, user_id, applied_at) VALUES ($1, $2, $3) "
     "ON CONFLICT (order_id) DO NOTHING";
+constexpr std::string_view kPruneCheckouts = "DELETE FROM cart_checkouts WHERE applied_at < $1";
 
 std::vector<Line> read_items(db::Connection& c, const std::string& user_id) {
   std::vector<Line> out;
@@ -94,6 +95,11 @@ void SqlStore::write(const std::function<bool(Writer&)>& body) {
   if (body(w)) {
     tx.commit();
   }
+}
+
+std::int64_t SqlStore::prune_checkouts(const std::string& before) {
+  auto c = db_.acquire();
+  return c->exec(kPruneCheckouts, {before}).affected;
 }
 
 }  // namespace emporium::cart

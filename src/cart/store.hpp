@@ -59,6 +59,9 @@ class Store {
   // Runs `body` in one write transaction: committed when it returns true,
   // rolled back when it returns false or throws (the exception propagates).
   virtual void write(const std::function<bool(Writer&)>& body) = 0;
+  // Forgets the checkouts (see Writer::record_checkout) applied before
+  // `before` (ISO 8601); returns how many. Throws db::DbError on a fault.
+  virtual std::int64_t prune_checkouts(const std::string& before) = 0;
 };
 
 // The Store on the service's SQL database (SQLite or PostgreSQL).
@@ -69,6 +72,7 @@ class SqlStore final : public Store {
   std::vector<Line> items(const std::string& user_id) override;
   StoredCart cart(const std::string& user_id) override;
   void write(const std::function<bool(Writer&)>& body) override;
+  std::int64_t prune_checkouts(const std::string& before) override;
 
  private:
   db::Database& db_;

@@ -135,6 +135,7 @@ class FakeStore final : public Store {
       ++commits;
     }
   }
+  std::int64_t prune_checkouts(const std::string&) override { return 0; }
 
   // Puts a line straight into the store (creating the cart, stamped `at`).
   void put(const std::string& user_id, const std::string& product_id, std::int64_t quantity,
