@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/url/url.hpp>
@@ -107,7 +108,7 @@ class UniqueKeys {
   static constexpr std::size_t max_key_size = bj::string::max_size();
   static constexpr std::size_t max_string_size = bj::string::max_size();
 
-  UniqueKeys() { stack_.reset(); }
+  UniqueKeys() : stack_({}, buffer_.data(), buffer_.size()) { stack_.reset(); }
 
   bj::value release() { return stack_.release(); }
   // The path of the repeated key ("items[0].sku"), when there was one.
@@ -138,7 +139,7 @@ class UniqueKeys {
     stack_.push_key(s);
     auto& f = top();
     f.partial.append(s.data(), s.size());
-    f.keys.push_back(std::move(f.partial));
+    f.keys.push_back(f.partial);
     f.partial.clear();
     return true;
   }
@@ -207,15 +208,25 @@ class UniqueKeys {
     return true;
   }
 
+  // Small objects (most bodies) compare pairwise; larger ones sort.
   bool unique_keys() {
-    auto& keys = top().keys;
-    if (keys.size() < 2) {
+    const auto& keys = top().keys;
+    constexpr std::size_t kPairwise = 8;
+    if (keys.size() <= kPairwise) {
+      for (std::size_t i = 1; i < keys.size(); ++i) {
+        for (std::size_t j = 0; j < i; ++j) {
+          if (keys[i] == keys[j]) {
+            duplicate_ = path_to(keys[i]);
+            return false;
+          }
+        }
+      }
       return true;
     }
-    std::vector<std::string_view> sorted(keys.begin(), keys.end());
-    std::sort(sorted.begin(), sorted.end());
-    const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
-    if (dup == sorted.end()) {
+    sorted_.assign(keys.begin(), keys.end());
+    std::sort(sorted_.begin(), sorted_.end());
+    const auto dup = std::adjacent_find(sorted_.begin(), sorted_.end());
+    if (dup == sorted_.end()) {
       return true;
     }
     duplicate_ = path_to(*dup);
@@ -238,8 +249,11 @@ class UniqueKeys {
     return path;
   }
 
+  // The value_stack's scratch space, as boost::json::parse gives it.
+  std::array<unsigned char, 4096> buffer_{};
   bj::value_stack stack_;
   std::vector<Frame> frames_;
+  std::vector<std::string_view> sorted_;
   std::size_t depth_ = 0;
   std::optional<std::string> duplicate_;
 };
