@@ -1,8 +1,10 @@
 #include "http/pipeline.hpp"
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <random>
+#include <unordered_map>
 
 #include "core/error.hpp"
 #include "http/problem.hpp"
@@ -12,16 +14,49 @@ namespace emporium::http {
 
 namespace {
 
-std::string_view method_label(std::string_view m) {
-  static constexpr std::array<std::string_view, 7> known = {"GET",    "HEAD",  "POST",   "PUT",
-                                                            "DELETE", "PATCH", "OPTIONS"};
-  for (auto k : known) {
-    if (k == m) {
-      return k;
+constexpr std::array<std::string_view, 8> kMethods = {"GET",    "HEAD",  "POST",    "PUT",
+                                                      "DELETE", "PATCH", "OPTIONS", "OTHER"};
+
+// The index in kMethods of the method's label ("OTHER" for the rest).
+std::size_t method_index(std::string_view m) {
+  for (std::size_t i = 0; i + 1 < kMethods.size(); ++i) {
+    if (kMethods[i] == m) {
+      return i;
     }
   }
-  return "OTHER";
+  return kMethods.size() - 1;
 }
+
+// One series of the request metrics: the children of the counter and the
+// histogram for one pipeline, route, method and status. Family::with builds
+// a key and takes a lock on every call, so each thread keeps the ones it
+// used (pipelines are told apart by id, never reused; a route by its
+// address, checked against its template in case the address was reused).
+struct SeriesKey {
+  std::uint64_t pipeline = 0;
+  const Route* route = nullptr;
+  std::size_t method = 0;
+  int status = 0;
+  bool operator==(const SeriesKey&) const = default;
+};
+
+struct SeriesKeyHash {
+  std::size_t operator()(const SeriesKey& k) const noexcept {
+    std::size_t h = std::hash<std::uint64_t>{}(k.pipeline);
+    h = h * 31 + std::hash<const void*>{}(k.route);
+    h = h * 31 + k.method;
+    return h * 31 + static_cast<std::size_t>(k.status);
+  }
+};
+
+struct Series {
+  std::string route;
+  obs::Counter* requests = nullptr;
+  obs::Histogram* latency = nullptr;
+};
+
+constexpr std::size_t kMaxSeriesPerThread = 4096;
+std::atomic<std::uint64_t> next_pipeline_id{1};
 
 bool valid_request_id(std::string_view id) {
   if (id.empty() || id.size() > 128) {
@@ -66,7 +101,8 @@ std::string request_id_from(std::string_view candidate) {
 }
 
 Pipeline::Pipeline(CorsPolicy cors, obs::Registry& metrics)
-    : cors_(std::move(cors)),
+    : id_(next_pipeline_id.fetch_add(1)),
+      cors_(std::move(cors)),
       requests_(metrics.counter("emporium_http_requests_total",
                                 "HTTP requests answered, by route template, method and status.",
                                 {"route", "method", "status"})),
@@ -127,16 +163,16 @@ void Pipeline::decorate(const Request& req, Response& res) const {
   h.set("X-Request-Id", req.request_id);
   h.set("X-Content-Type-Options", "nosniff");
   if (!h.has("X-Frame-Options")) {
-    h.set("X-Frame-Options", "DENY");
+    h.add("X-Frame-Options", "DENY");
   }
   if (!h.has("Referrer-Policy")) {
-    h.set("Referrer-Policy", "no-referrer");
+    h.add("Referrer-Policy", "no-referrer");
   }
   if (!h.has("Content-Security-Policy")) {
-    h.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    h.add("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
   }
   if (!h.has("Cache-Control")) {
-    h.set("Cache-Control", "no-store");
+    h.add("Cache-Control", "no-store");
   }
   if (!cors_.origins.empty()) {
     if (auto origin = req.headers.get("Origin"); origin && origin_allowed(cors_, *origin)) {
@@ -153,49 +189,110 @@ void Pipeline::decorate(const Request& req, Response& res) const {
   }
 }
 
-Response Pipeline::handle(Request& req, const Router::Match& match) const noexcept {
-  const auto start = std::chrono::steady_clock::now();
-  Response res;
+template <class Produce>
+std::optional<Response> Pipeline::run(Request& req, const Router::Match& match, bool fast,
+                                      Produce&& produce) const noexcept {
+  const auto start = Clock::now();
+  std::optional<Response> res;
+  in_flight_.inc();
   try {
     req.request_id = request_id_from(req.headers.get("X-Request-Id").value_or(""));
-    in_flight_.inc();
+    res = fast ? produce() : std::nullopt;
     Headers extra;
-    std::optional<Response> refused;
-    if (gate_) {
-      refused = gate_(req, match.route != nullptr && match.route->options.blocking, extra);
+    if (gate_ && (!fast || res)) {
+      // A fast answer is a cache hit without side effects: it is produced
+      // first and then admitted, so that a declined fast path (answered
+      // next on the pool) is charged to the limits once, not twice.
+      auto refused =
+          gate_(req, !fast && match.route != nullptr && match.route->options.blocking, extra);
+      if (refused) {
+        res = std::move(refused);
+      }
     }
-    res = refused ? std::move(*refused) : dispatch(req, match);
-    for (const auto& [k, v] : extra.fields()) {
-      res.headers.add(k, v);
+    if (!fast && !res) {
+      res = produce();
     }
-    decorate(req, res);
+    if (res) {
+      for (const auto& [k, v] : extra.fields()) {
+        res->headers.add(k, v);
+      }
+      decorate(req, *res);
+    }
   } catch (...) {
     // Only allocation failure can land here; answer without touching the heap much.
-    res = Response{};
-    res.status = 500;
+    res.emplace();
+    res->status = 500;
   }
   in_flight_.dec();
-  try {
-    const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start);
-    const std::string_view route =
-        match.route != nullptr ? std::string_view(match.route->path_template) : "unmatched";
-    const auto method = method_label(req.method);
-    const auto status = std::to_string(res.status);
-    requests_.with({route, method, status}).inc();
-    latency_.with({route, method}).observe(elapsed.count());
-    if (obs::log_enabled(obs::Level::info)) {
-      obs::info("request", {{"method", method},
-                            {"route", route},
-                            {"status", static_cast<std::int64_t>(res.status)},
-                            {"bytes", static_cast<std::int64_t>(res.body.size())},
-                            {"duration_ms", elapsed.count() * 1000.0},
-                            {"request_id", req.request_id},
-                            {"remote", req.remote}});
+  if (res) {
+    try {
+      observe(req, match, *res, start);
+    } catch (...) {
+      // Observability must never fail a request.
     }
-  } catch (...) {
-    // Observability must never fail a request.
   }
   return res;
+}
+
+void Pipeline::observe(const Request& req, const Router::Match& match, const Response& res,
+                       Clock::time_point start) const {
+  const auto elapsed = std::chrono::duration<double>(Clock::now() - start);
+  const std::string_view route =
+      match.route != nullptr ? std::string_view(match.route->path_template) : "unmatched";
+  const std::size_t method = method_index(req.method);
+  thread_local std::unordered_map<SeriesKey, Series, SeriesKeyHash> known;
+  const SeriesKey key{
+      .pipeline = id_, .route = match.route, .method = method, .status = res.status};
+  auto it = known.find(key);
+  if (it == known.end() || it->second.route != route) {
+    if (known.size() >= kMaxSeriesPerThread) {
+      known.clear();
+    }
+    const auto status = std::to_string(res.status);
+    Series series{.route = std::string(route),
+                  .requests = &requests_.with({route, kMethods[method], status}),
+                  .latency = &latency_.with({route, kMethods[method]})};
+    it = known.insert_or_assign(key, std::move(series)).first;
+  }
+  it->second.requests->inc();
+  it->second.latency->observe(elapsed.count());
+  if (obs::log_enabled(obs::Level::info)) {
+    obs::info("request", {{"method", kMethods[method]},
+                          {"route", route},
+                          {"status", static_cast<std::int64_t>(res.status)},
+                          {"bytes", static_cast<std::int64_t>(res.body.size())},
+                          {"duration_ms", elapsed.count() * 1000.0},
+                          {"request_id", req.request_id},
+                          {"remote", req.remote}});
+  }
+}
+
+Response Pipeline::handle(Request& req, const Router::Match& match) const noexcept {
+  auto res = run(req, match, false, [&] { return std::optional<Response>(dispatch(req, match)); });
+  return res ? std::move(*res) : Response{};
+}
+
+std::optional<Response> Pipeline::dispatch_fast(Request& req, const Router::Match& match) const {
+  req.route = match.route->path_template;
+  req.params = match.params;
+  try {
+    return match.route->options.fast(req);
+  } catch (const std::exception& e) {
+    obs::error("fast handler failed; the handler answers instead",
+               {{"request_id", req.request_id}, {"route", req.route}, {"exception", e.what()}});
+  } catch (...) {
+    obs::error("fast handler failed; the handler answers instead",
+               {{"request_id", req.request_id}, {"route", req.route}});
+  }
+  return std::nullopt;
+}
+
+std::optional<Response> Pipeline::handle_fast(Request& req,
+                                              const Router::Match& match) const noexcept {
+  if (match.route == nullptr || !match.route->options.fast) {
+    return std::nullopt;
+  }
+  return run(req, match, true, [&] { return dispatch_fast(req, match); });
 }
 
 }  // namespace emporium::http

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -37,13 +39,33 @@ class Pipeline {
   // the request id, and the exception text goes to the error log.
   Response handle(Request& req, const Router::Match& match) const noexcept;
 
+  // Answers `req` with the matched route's RouteOptions::fast handler,
+  // through the same middleware as handle() (same headers, metrics and
+  // access log). Nothing when the route has none or it declined: then
+  // nothing was counted or logged, and handle() is to answer. Never throws.
+  std::optional<Response> handle_fast(Request& req, const Router::Match& match) const noexcept;
+
   // Installs the gate; call before serving.
   void set_gate(Gate gate) { gate_ = std::move(gate); }
 
  private:
-  Response dispatch(Request& req, const Router::Match& match) const;
-  void decorate(const Request& req, Response& res) const;
+  using Clock = std::chrono::steady_clock;
 
+  // The middleware around `produce` (a callable returning an optional
+  // response); an empty result passes through untouched and uncounted. A
+  // `fast` answer is admitted by the gate after it is produced, any other
+  // before.
+  template <class Produce>
+  std::optional<Response> run(Request& req, const Router::Match& match, bool fast,
+                              Produce&& produce) const noexcept;
+  Response dispatch(Request& req, const Router::Match& match) const;
+  std::optional<Response> dispatch_fast(Request& req, const Router::Match& match) const;
+  void decorate(const Request& req, Response& res) const;
+  // Metrics and the access-log line of one answered request.
+  void observe(const Request& req, const Router::Match& match, const Response& res,
+               Clock::time_point start) const;
+
+  const std::uint64_t id_;  // tells apart pipelines in per-thread caches
   CorsPolicy cors_;
   Gate gate_;
   obs::Family<obs::Counter>& requests_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,10 +15,19 @@ namespace emporium::http {
 // broken infrastructure; expected failures are returned as problem responses.
 using Handler = std::function<Response(Request&)>;
 
+// A handler that never blocks (no database, no network, no waiting beyond a
+// short lock): it answers, e.g. from an in-process cache, or declines with
+// std::nullopt, and then the route's Handler answers as usual. An exception
+// escaping it counts as declining (and is logged).
+using FastHandler = std::function<std::optional<Response>(const Request&)>;
+
 struct RouteOptions {
   // True when the handler may block (database, upstream calls): the server
   // runs it on the blocking worker pool instead of an I/O thread.
   bool blocking = true;
+  // Tried first, on the I/O thread, through the same Pipeline (request id,
+  // metrics, access log, CORS and security headers); empty: none.
+  FastHandler fast{};
 };
 
 struct Route {

@@ -281,14 +281,19 @@ struct Server::Impl {
     return req;
   }
 
-  // Routes and handles `req` (400 for a target that does not parse); a
-  // blocking route runs on the thread pool while the session waits for it.
+  // Routes and handles `req` (400 for a target that does not parse). A
+  // route's fast handler is tried first, here on the I/O thread; when it
+  // declines (or there is none), a blocking route runs on the thread pool
+  // while the session waits for it.
   awaitable<Response> handle(Request& req) {
     Router::Match match;
     if (!parse_target(req.target, req)) {
       match.status = 400;
     } else {
       match = router.match(req.method, req.path);
+    }
+    if (auto fast = pipeline.handle_fast(req, match)) {
+      co_return std::move(*fast);
     }
     if (match.route != nullptr && match.route->options.blocking) {
       Response res = co_await asio::co_spawn(

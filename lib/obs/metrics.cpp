@@ -10,6 +10,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "obs/log.hpp"
+
 namespace emporium::obs {
 
 Histogram::Histogram(std::vector<double> bounds)
@@ -258,6 +260,7 @@ void register_process_metrics(Registry& registry) {
            "gauge");
     out += "process_start_time_seconds " + format_value(start) + "\n";
   });
+  register_log_metrics(registry);
 }
 
 }  // namespace emporium::obs

@@ -117,7 +117,8 @@ class Registry {
 };
 
 // Registers process_* metrics (CPU seconds, resident memory, open fds, start
-// time) read from /proc at scrape time.
+// time) read from /proc at scrape time, and the log's
+// emporium_log_lines_dropped_total (obs::register_log_metrics).
 void register_process_metrics(Registry& registry);
 
 }  // namespace emporium::obs

@@ -49,6 +49,7 @@ std::string namespace_of(const config::Config& config) {
 ProductCache::ProductCache(const config::Config& config, obs::Registry& metrics)
     : cache_(make(config)),
       ttl_(ttl_of(config)),
+      local_(enabled() && cache_->backend() == "memory"),
       prefix_("emporium:product:" + namespace_of(config) + ":"),
       requests_(metrics.counter("emporium_cache_requests_total",
                                 "Cacheable reads by outcome: hit, miss (loaded from the "
@@ -105,6 +106,38 @@ std::string ProductCache::collection(const std::string& name,
     body = read(prefix_ + "c:" + *gen + ":" + name, as_optional);
   }
   return body ? std::move(*body) : std::string();
+}
+
+std::optional<std::string> ProductCache::cached_product(const std::string& id) {
+  if (!local_) {
+    return std::nullopt;
+  }
+  return peek(prefix_ + "id:" + id);
+}
+
+std::optional<std::string> ProductCache::cached_collection(const std::string& name) {
+  if (!local_) {
+    return std::nullopt;
+  }
+  auto gen = cache_->lookup(prefix_ + "gen").value;
+  if (!gen) {
+    return std::nullopt;
+  }
+  return peek(prefix_ + "c:" + *gen + ":" + name);
+}
+
+std::optional<std::string> ProductCache::peek(const std::string& key) {
+  // An invalidation that did not reach the backend yet makes every read
+  // a database read (see ready()); the in-process cache never fails, but
+  // the rule is the same for both.
+  if (pending_.load(std::memory_order_acquire)) {
+    return std::nullopt;
+  }
+  auto found = cache_->lookup(key);
+  if (found.value) {
+    hits_.inc();
+  }
+  return std::move(found.value);
 }
 
 std::optional<std::string> ProductCache::read(const std::string& key, const Load& load) {

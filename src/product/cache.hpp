@@ -56,6 +56,15 @@ class ProductCache {
   // (canonical query) among all collections.
   std::string collection(const std::string& name, const std::function<std::string()>& load);
 
+  // The body product() would give, if the in-process cache holds it: read
+  // without loading, blocking or a network call, for the I/O thread. Empty
+  // when the cache is off, not in-process (Redis), has invalidations
+  // pending, or has no entry; then nothing is counted (product() counts
+  // the read). A body returned counts as a hit.
+  std::optional<std::string> cached_product(const std::string& id);
+  // The same for collection(): empty also when no generation is set yet.
+  std::optional<std::string> cached_collection(const std::string& name);
+
   // After a committed change to the products `ids` (empty for a new
   // product): drops their entries and every collection entry.
   void invalidate(const std::vector<std::string>& ids);
@@ -65,6 +74,8 @@ class ProductCache {
 
  private:
   std::optional<std::string> read(const std::string& key, const Load& load);
+  // The entry under `key` from an in-process cache, counted as a hit.
+  std::optional<std::string> peek(const std::string& key);
   std::optional<std::string> bypass(const std::string& key, const Load& load);
   // Flushes pending invalidations; false while some cannot be delivered.
   bool ready();
@@ -78,6 +89,7 @@ class ProductCache {
 
   std::unique_ptr<cache::Cache> cache_;
   const std::chrono::seconds ttl_;
+  const bool local_;          // enabled, in-process: cached_*() may answer
   const std::string prefix_;  // "emporium:product:<namespace>:"
   cache::SingleFlight<std::optional<std::string>> flights_;
   cache::Fence fence_;

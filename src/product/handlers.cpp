@@ -115,6 +115,34 @@ Response Handlers::get(const Request& req) {
   return Response::json(200, std::move(*body));
 }
 
+std::optional<Response> Handlers::cached_list(const Request& req) {
+  auto q = read_list_query(req);
+  if (!q) {
+    return std::nullopt;
+  }
+  auto body = cache_.cached_collection(list_key(*q));
+  if (!body) {
+    return std::nullopt;
+  }
+  return Response::json(200, std::move(*body));
+}
+
+std::optional<Response> Handlers::cached_categories(const Request&) {
+  auto body = cache_.cached_collection("categories");
+  if (!body) {
+    return std::nullopt;
+  }
+  return Response::json(200, std::move(*body));
+}
+
+std::optional<Response> Handlers::cached_get(const Request& req) {
+  auto body = cache_.cached_product(std::string(req.param("id")));
+  if (!body) {
+    return std::nullopt;
+  }
+  return Response::json(200, std::move(*body));
+}
+
 Response Handlers::create(const Request&, const ProductInput& in) {
   Product p;
   p.id = core::new_id();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 
 #include "http/message.hpp"
 #include "product/cache.hpp"
@@ -28,6 +29,13 @@ class Handlers {
   http::Response categories(const http::Request& req);
   // GET /api/products/{id}; 404 when there is no such product.
   http::Response get(const http::Request& req);
+  // The fast paths of list(), categories() and get() (RouteOptions::fast):
+  // the same response from the in-process cache when it holds the body,
+  // otherwise nothing (the handler above answers). Never block.
+  std::optional<http::Response> cached_list(const http::Request& req);
+  std::optional<http::Response> cached_categories(const http::Request& req);
+  std::optional<http::Response> cached_get(const http::Request& req);
+
   // POST /api/products: 201 with the product and its Location.
   http::Response create(const http::Request& req, const ProductInput& in);
   // PUT and PATCH /api/products/{id} (their readers differ): 200 with the

@@ -19,9 +19,14 @@ using http::Request;
 
 // The route table: path -> guard -> body reader -> handler.
 void add_routes(Routes& r, const auth::Tokens& tokens, Handlers& h) {
-  r.add_public("GET", "/api/products", [&h](Request& req) { return h.list(req); });
-  r.add_public("GET", "/api/products/categories", [&h](Request& req) { return h.categories(req); });
-  r.add_public("GET", "/api/products/{id}", [&h](Request& req) { return h.get(req); });
+  // Reads answer from the in-process cache on the I/O thread when it holds
+  // the body (RouteOptions::fast), else on the blocking pool.
+  r.add_public("GET", "/api/products", [&h](Request& req) { return h.list(req); },
+               {.fast = [&h](const Request& req) { return h.cached_list(req); }});
+  r.add_public("GET", "/api/products/categories", [&h](Request& req) { return h.categories(req); },
+               {.fast = [&h](const Request& req) { return h.cached_categories(req); }});
+  r.add_public("GET", "/api/products/{id}", [&h](Request& req) { return h.get(req); },
+               {.fast = [&h](const Request& req) { return h.cached_get(req); }});
   r.add_public("POST", "/api/products",
                admin_only(tokens, http::with_body<ProductInput>(
                                       read_new_product,

@@ -424,6 +424,39 @@ TEST(CacheShop, WithoutRedisTheInProcessCacheServesAndStaysCorrect) {
             std::string::npos);
 }
 
+// Without Redis, hits are answered on the I/O thread from the in-process
+// cache (RouteOptions::fast); a write is seen by the very next read, by id
+// and in lists, in either shape.
+class FastPathShopTest : public ::testing::TestWithParam<std::string> {};
+
+INSTANTIATE_TEST_SUITE_P(Shapes, FastPathShopTest, ::testing::Values("all", "split"),
+                         [](const auto& p) { return p.param == "all" ? "AllInOne" : "Split"; });
+
+TEST_P(FastPathShopTest, AWriteAfterACachedReadIsNeverAnsweredStale) {
+  CachedShop shop(GetParam(), {});
+  const auto admin = shop.admin_token();
+  const auto id = shop.create_product("Fast Lamp", 5, 0, "FastLamps");
+  const std::string path = "/api/products/" + id;
+  const std::string list = "/api/products?category=FastLamps";
+  for (int i = 1; i <= 20; ++i) {
+    read_ok(shop, path);
+    read_ok(shop, list);
+    const double hits = shop.requests("hit");
+    EXPECT_EQ(stock_in(read_ok(shop, path)), i - 1);
+    EXPECT_EQ(stock_in(in_list(read_ok(shop, list), id)), i - 1);
+    EXPECT_EQ(shop.requests("hit"), hits + 2) << "both reads were cache hits";
+
+    const auto patched = shop.call("PATCH", path, R"({"stock":)" + std::to_string(i) + "}", admin);
+    ASSERT_EQ(patched.status, 200) << patched.raw;
+    EXPECT_EQ(stock_in(read_ok(shop, path)), i) << "stale by id after write " << i;
+    EXPECT_EQ(stock_in(in_list(read_ok(shop, list), id)), i) << "stale list after write " << i;
+  }
+  ASSERT_EQ(shop.call("DELETE", path, {}, admin).status, 200);
+  EXPECT_EQ(shop.call("GET", path).status, 404);
+  EXPECT_TRUE(in_list(read_ok(shop, list), id).empty());
+  EXPECT_EQ(shop.requests("error"), 0);
+}
+
 TEST(CacheShop, ZeroTtlTurnsTheCacheOff) {
   CachedShop shop("all", {"--cache-ttl=0s"});
   const auto id = shop.create_product("Uncached", 4, 5);

@@ -191,6 +191,87 @@ TEST(ServerShutdown, IdleKeepAliveConnectionsAreClosedAtDrain) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
 
+// The headers that do not vary per request or body, as "name: value" lines.
+std::vector<std::string> stable_headers(const http::Response& res) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : res.headers.fields()) {
+    if (!http::iequals(k, "Date") && !http::iequals(k, "X-Request-Id") &&
+        !http::iequals(k, "Content-Length")) {
+      out.push_back(k + ": " + v);
+    }
+  }
+  return out;
+}
+
+TEST(ServerFastPath, AHitIsAnsweredWhileThePoolIsBusyAndAMissWaitsForThePool) {
+  auto opts = small_limits();
+  opts.blocking_threads = 1;
+  std::atomic<bool> entered{false};
+  std::promise<void> release;
+  const auto gate = release.get_future().share();
+  std::atomic<int> pool_answers{0};
+  InProcessServer server(opts, [&](http::Router& r) {
+    r.add("GET", "/busy", [&, gate](http::Request&) {
+      entered.store(true);
+      gate.wait();
+      return http::Response::json(200, "{}");
+    });
+    http::RouteOptions cached;
+    cached.fast = [](const http::Request& req) -> std::optional<http::Response> {
+      if (req.param("id") != "hit") {
+        return std::nullopt;
+      }
+      return http::Response::json(200, R"({"id":"hit"})");
+    };
+    r.add(
+        "GET", "/cached/{id}",
+        [&](http::Request& req) {
+          ++pool_answers;
+          return http::Response::json(200, "{\"id\":\"" + std::string(req.param("id")) + "\"}");
+        },
+        cached);
+  });
+  // The only pool thread is taken.
+  auto busy =
+      std::async(std::launch::async, [&] { return request("GET", server.port(), "/busy"); });
+  while (!entered.load()) {
+    std::this_thread::sleep_for(5ms);
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  auto hit = request("GET", server.port(), "/cached/hit");
+  ASSERT_TRUE(hit);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_EQ(hit->status, 200);
+  EXPECT_EQ(hit->body, R"({"id":"hit"})");
+  EXPECT_EQ(pool_answers.load(), 0);
+
+  auto miss =
+      std::async(std::launch::async, [&] { return request("GET", server.port(), "/cached/miss"); });
+  EXPECT_EQ(miss.wait_for(300ms), std::future_status::timeout)
+      << "a miss is answered on the pool, which is busy";
+  release.set_value();
+  auto missed = miss.get();
+  ASSERT_TRUE(missed);
+  EXPECT_EQ(missed->status, 200);
+  EXPECT_EQ(missed->body, R"({"id":"miss"})");
+  EXPECT_EQ(pool_answers.load(), 1);
+  ASSERT_TRUE(busy.get());
+
+  // Same headers either way (but for the per-request ones).
+  EXPECT_EQ(stable_headers(*hit), stable_headers(*missed));
+  EXPECT_TRUE(hit->headers.has("X-Request-Id"));
+  EXPECT_EQ(hit->headers.get("Content-Length"), std::to_string(hit->body.size()));
+  EXPECT_EQ(missed->headers.get("Content-Length"), std::to_string(missed->body.size()));
+  EXPECT_EQ(hit->headers.get("X-Frame-Options"), "DENY");
+  const auto metrics = server.metrics().render();
+  EXPECT_NE(
+      metrics.find(
+          R"(emporium_http_requests_total{route="/cached/{id}",method="GET",status="200"} 2)"),
+      std::string::npos)
+      << metrics;
+}
+
 TEST(ServerErrors, ExceptionBecomes500ThatLeaksNothing) {
   InProcessServer server(small_limits(), [](http::Router& r) {
     r.add("GET", "/boom", [](http::Request&) -> http::Response {

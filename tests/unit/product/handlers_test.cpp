@@ -116,6 +116,76 @@ TEST_F(ProductHandlers, GetIsCachedUntilAWriteInvalidatesIt) {
   EXPECT_EQ(body_of(get("p1")).at("name"), "Big mug");
 }
 
+TEST_F(ProductHandlers, CachedGetAnswersOnlyAHitAndNeverAfterAWrite) {
+  store_.add("p1", "Mug", 1999, 7);
+  const auto by_id = request("GET", {}, {{"id", "p1"}});
+  EXPECT_FALSE(handlers_.cached_get(by_id)) << "nothing cached yet: the handler answers";
+  const auto filled = get("p1");
+  ASSERT_EQ(filled.status, 200);
+
+  const int reads = store_.reads;
+  auto hit = handlers_.cached_get(by_id);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(store_.reads, reads);
+  EXPECT_EQ(hit->status, 200);
+  EXPECT_EQ(hit->body, filled.body);
+  EXPECT_EQ(hit->headers.fields(), filled.headers.fields());
+
+  EXPECT_EQ(change("PATCH", "p1", R"({"stock":3})").status, 200);
+  EXPECT_FALSE(handlers_.cached_get(by_id)) << "a write drops the entry";
+  EXPECT_EQ(body_of(get("p1")).at("stock"), 3);
+  ASSERT_TRUE(handlers_.cached_get(by_id));
+  EXPECT_EQ(body_of(*handlers_.cached_get(by_id)).at("stock"), 3);
+  EXPECT_FALSE(handlers_.cached_get(request("GET", {}, {{"id", "nope"}})));
+}
+
+TEST_F(ProductHandlers, CachedListAndCategoriesFollowWrites) {
+  store_.add("a", "Lamp", 3000, 1);
+  auto req = request("GET");
+  req.query = {{"q", "lamp"}, {"limit", "5"}};
+  EXPECT_FALSE(handlers_.cached_list(req));
+  EXPECT_FALSE(handlers_.cached_categories(req));
+  const auto page = list(req.query);
+  ASSERT_EQ(page.status, 200);
+  const auto categories = handlers_.categories(req);
+  auto hit = handlers_.cached_list(req);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(hit->body, page.body);
+  EXPECT_EQ(hit->headers.fields(), page.headers.fields());
+  ASSERT_TRUE(handlers_.cached_categories(req));
+  EXPECT_EQ(handlers_.cached_categories(req)->body, categories.body);
+  // Equivalent queries share the entry; an invalid one is left to the handler.
+  auto same = request("GET");
+  same.query = {{"limit", "5"}, {"q", "lamp"}, {"page", "1"}};
+  EXPECT_TRUE(handlers_.cached_list(same));
+  auto bad = request("GET");
+  bad.query = {{"limit", "0"}};
+  EXPECT_FALSE(handlers_.cached_list(bad));
+
+  EXPECT_EQ(create(R"({"name":"Desk lamp","price":10,"category":"Home","stock":1})").status, 201);
+  EXPECT_FALSE(handlers_.cached_list(req)) << "a new product drops every collection";
+  EXPECT_FALSE(handlers_.cached_categories(req));
+  EXPECT_EQ(body_of(list(req.query)).at("products").as_array().size(), 2U);
+}
+
+TEST(ProductCacheFastPath, ARedisCacheNeverAnswersOnTheIoThread) {
+  using config::Kind;
+  static const std::vector<config::KeyDef> schema{{"redis_url", Kind::string, "", ""},
+                                                  {"cache_ttl", Kind::duration, "60s", ""},
+                                                  {"database_url", Kind::string, "", ""},
+                                                  {"data_dir", Kind::string, "data", ""}};
+  // Nothing listens on port 1: a lookup would fail, but none may be tried.
+  const auto config =
+      config::Config::load(schema, std::nullopt, {}, {{"redis_url", "redis://127.0.0.1:1"}});
+  obs::Registry metrics;
+  ProductCache cache(config, metrics);
+  ASSERT_EQ(cache.backend(), "redis");
+  EXPECT_FALSE(cache.cached_product("p1"));
+  EXPECT_FALSE(cache.cached_collection("categories"));
+  EXPECT_EQ(metrics.render().find("emporium_cache_errors_total{cache=\"product\",op=\"get\"} 1"),
+            std::string::npos);
+}
+
 TEST_F(ProductHandlers, ListValidatesItsQueryNamingTheFields) {
   auto res = list({{"limit", "0"}, {"q", std::string(201, 'x')}, {"sort", "colour"}});
   EXPECT_EQ(res.status, 400);
