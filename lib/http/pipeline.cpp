@@ -77,7 +77,13 @@ Pipeline::Pipeline(CorsPolicy cors, obs::Registry& metrics)
           metrics.gauge("emporium_http_requests_in_flight", "HTTP requests being handled now.")
               .with({})) {}
 
-Response Pipeline::dispatch(Request& req, const Router::Match& match) const {
+void Pipeline::begin(Request& req) const {
+  req.request_id = request_id_from(req.headers.get("X-Request-Id").value_or(""));
+  in_flight_.inc();
+}
+
+std::optional<Response> Pipeline::answer_without_handler(Request& req,
+                                                         const Router::Match& match) const {
   if (!cors_.origins.empty() && req.method == "OPTIONS" && req.headers.has("Origin") &&
       req.headers.has("Access-Control-Request-Method")) {
     Response res;
@@ -103,8 +109,12 @@ Response Pipeline::dispatch(Request& req, const Router::Match& match) const {
   }
   req.route = match.route->path_template;
   req.params = match.params;
+  return std::nullopt;
+}
+
+Response Pipeline::failure(const Request& req, const std::exception_ptr& thrown) {
   try {
-    return match.route->handler(req);
+    std::rethrow_exception(thrown);
   } catch (const core::Error& e) {
     obs::error(e.transient() ? "dependency unavailable" : "infrastructure failure",
                {{"request_id", req.request_id}, {"route", req.route}, {"exception", e.what()}});
@@ -120,6 +130,17 @@ Response Pipeline::dispatch(Request& req, const Router::Match& match) const {
     obs::error("unhandled exception", {{"request_id", req.request_id}, {"route", req.route}});
   }
   return problem(500, "Internal server error (request id " + req.request_id + ")");
+}
+
+Response Pipeline::dispatch(Request& req, const Router::Match& match) const {
+  if (auto early = answer_without_handler(req, match)) {
+    return std::move(*early);
+  }
+  try {
+    return match.route->handler(req);
+  } catch (...) {
+    return failure(req, std::current_exception());
+  }
 }
 
 void Pipeline::decorate(const Request& req, Response& res) const {
@@ -153,11 +174,10 @@ void Pipeline::decorate(const Request& req, Response& res) const {
 }
 
 Response Pipeline::handle(Request& req, const Router::Match& match) const noexcept {
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = Clock::now();
   Response res;
   try {
-    req.request_id = request_id_from(req.headers.get("X-Request-Id").value_or(""));
-    in_flight_.inc();
+    begin(req);
     res = dispatch(req, match);
     decorate(req, res);
   } catch (...) {
@@ -165,9 +185,41 @@ Response Pipeline::handle(Request& req, const Router::Match& match) const noexce
     res = Response{};
     res.status = 500;
   }
+  return finish(req, match, std::move(res), start);
+}
+
+boost::asio::awaitable<Response> Pipeline::handle_async(Request& req,
+                                                        const Router::Match& match) const {
+  const auto start = Clock::now();
+  Response res;
+  try {
+    begin(req);
+    if (auto early = answer_without_handler(req, match)) {
+      res = std::move(*early);
+    } else {
+      std::exception_ptr thrown;
+      try {
+        res = co_await match.route->options.async(req);
+      } catch (...) {
+        thrown = std::current_exception();
+      }
+      if (thrown) {
+        res = failure(req, thrown);
+      }
+    }
+    decorate(req, res);
+  } catch (...) {
+    res = Response{};
+    res.status = 500;
+  }
+  co_return finish(req, match, std::move(res), start);
+}
+
+Response Pipeline::finish(const Request& req, const Router::Match& match, Response res,
+                          Clock::time_point start) const noexcept {
   in_flight_.dec();
   try {
-    const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start);
+    const auto elapsed = std::chrono::duration<double>(Clock::now() - start);
     const std::string_view route =
         match.route != nullptr ? std::string_view(match.route->path_template) : "unmatched";
     const auto method = method_label(req.method);

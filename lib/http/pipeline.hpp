@@ -1,5 +1,8 @@
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,7 +30,23 @@ class Pipeline {
   // the request id, and the exception text goes to the error log.
   Response handle(Request& req, const Router::Match& match) const noexcept;
 
+  // The same for a route with an asynchronous handler (RouteOptions::async),
+  // which it co_awaits on the caller's executor.
+  boost::asio::awaitable<Response> handle_async(Request& req, const Router::Match& match) const;
+
  private:
+  using Clock = std::chrono::steady_clock;
+  // Before the handler: the request id and the in-flight gauge.
+  void begin(Request& req) const;
+  // The answer when the handler is not to run (CORS preflight, 400, 404,
+  // 405); otherwise sets the request's route and parameters, and nullopt.
+  std::optional<Response> answer_without_handler(Request& req, const Router::Match& match) const;
+  // The exception guard: the answer for an exception the handler threw.
+  static Response failure(const Request& req, const std::exception_ptr& thrown);
+  // After the handler: the headers on the way out, the gauge, metrics and
+  // access log.
+  Response finish(const Request& req, const Router::Match& match, Response res,
+                  Clock::time_point start) const noexcept;
   Response dispatch(Request& req, const Router::Match& match) const;
   void decorate(const Request& req, Response& res) const;
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -14,10 +15,18 @@ namespace emporium::http {
 // broken infrastructure; expected failures are returned as problem responses.
 using Handler = std::function<Response(Request&)>;
 
+// A handler that waits only on asynchronous I/O (an upstream over
+// AsyncClient): a coroutine the server runs on the I/O thread.
+using AsyncHandler = std::function<boost::asio::awaitable<Response>(Request&)>;
+
 struct RouteOptions {
   // True when the handler may block (database, upstream calls): the server
   // runs it on the blocking worker pool instead of an I/O thread.
   bool blocking = true;
+  // When set, the server co_awaits this on the I/O thread instead of calling
+  // the route's handler, through the same middleware (`blocking` is then
+  // not used); the handler still serves callers without an event loop.
+  AsyncHandler async{};
 };
 
 struct Route {

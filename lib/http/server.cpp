@@ -282,13 +282,17 @@ struct Server::Impl {
   }
 
   // Routes and handles `req` (400 for a target that does not parse); a
-  // blocking route runs on the thread pool while the session waits for it.
+  // blocking route runs on the thread pool while the session waits for it,
+  // an asynchronous one on this I/O thread.
   awaitable<Response> handle(Request& req) {
     Router::Match match;
     if (!parse_target(req.target, req)) {
       match.status = 400;
     } else {
       match = router.match(req.method, req.path);
+    }
+    if (match.route != nullptr && match.route->options.async) {
+      co_return co_await pipeline.handle_async(req, match);
     }
     if (match.route != nullptr && match.route->options.blocking) {
       Response res = co_await asio::co_spawn(
