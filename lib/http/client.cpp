@@ -2,15 +2,11 @@
 
 #include <curl/curl.h>
 
-#include <random>
-#include <stdexcept>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 namespace emporium::http {
-
-void throw_exception_from_error(const ClientError& e, const boost::source_location&) {
-  throw std::runtime_error("http client: " + e.message);
-}
 
 namespace {
 
@@ -41,17 +37,6 @@ std::size_t append_header(char* data, std::size_t size, std::size_t n, void* use
     headers->add(line.substr(0, colon), value);
   }
   return size * n;
-}
-
-// Methods safe to send twice. PUT and DELETE are idempotent in HTTP's sense,
-// but the API's DELETE answers 409 or 404 the second time, so they are
-// retried only with an Idempotency-Key.
-bool idempotent(std::string_view method) {
-  return method == "GET" || method == "HEAD" || method == "OPTIONS";
-}
-
-bool retryable_status(int status) {
-  return status == 502 || status == 503 || status == 504;
 }
 
 // The target, deadlines and response sinks of one transfer on `h`.
@@ -153,70 +138,16 @@ struct Client::Pool {
 };
 
 Client::Client(ClientOptions options, obs::Registry* metrics)
-    : options_(std::move(options)), pool_(std::make_unique<Pool>(options_.max_idle_connections)) {
+    : options_(std::move(options)),
+      pool_(std::make_unique<Pool>(options_.max_idle_connections)),
+      policy_(options_, metrics) {
   std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   while (!options_.base_url.empty() && options_.base_url.back() == '/') {
     options_.base_url.pop_back();
   }
-  if (metrics != nullptr) {
-    calls_ = &metrics->counter("emporium_http_client_calls_total",
-                               "Calls to upstream services, by upstream and outcome.",
-                               {"upstream", "outcome"});
-    breaker_open_ =
-        &metrics
-             ->gauge("emporium_http_client_breaker_open",
-                     "1 while the circuit breaker to an upstream is open.", {"upstream"})
-             .with({options_.name});
-  }
 }
 
 Client::~Client() = default;
-
-Client::BreakerState Client::breaker_state() const {
-  std::lock_guard lock(breaker_mutex_);
-  if (state_ == BreakerState::open && std::chrono::steady_clock::now() >= open_until_) {
-    return BreakerState::half_open;
-  }
-  return state_;
-}
-
-bool Client::admit() {
-  std::lock_guard lock(breaker_mutex_);
-  if (state_ == BreakerState::closed) {
-    return true;
-  }
-  if (state_ == BreakerState::open) {
-    if (std::chrono::steady_clock::now() < open_until_) {
-      return false;
-    }
-    state_ = BreakerState::half_open;
-    probe_in_flight_ = false;
-  }
-  if (probe_in_flight_) {
-    return false;
-  }
-  probe_in_flight_ = true;
-  return true;
-}
-
-void Client::record(bool success) {
-  std::lock_guard lock(breaker_mutex_);
-  if (success) {
-    consecutive_failures_ = 0;
-    state_ = BreakerState::closed;
-    probe_in_flight_ = false;
-  } else {
-    ++consecutive_failures_;
-    if (state_ == BreakerState::half_open || consecutive_failures_ >= options_.breaker_threshold) {
-      state_ = BreakerState::open;
-      open_until_ = std::chrono::steady_clock::now() + options_.breaker_open_for;
-      probe_in_flight_ = false;
-    }
-  }
-  if (breaker_open_ != nullptr) {
-    breaker_open_->set(state_ == BreakerState::open ? 1.0 : 0.0);
-  }
-}
 
 ClientResult Client::attempt(std::string_view method, const std::string& url, std::string_view body,
                              const CallOptions& options, std::chrono::milliseconds budget) {
@@ -261,42 +192,26 @@ ClientResult Client::call(std::string_view method, std::string_view path, std::s
                           const CallOptions& options) {
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + options.timeout.value_or(options_.timeout);
-  const bool may_retry = idempotent(method) || options.headers.has("Idempotency-Key");
+  const bool may_retry = CallPolicy::may_retry(method, options);
   const std::string url = options_.base_url + std::string(path);
-  thread_local std::mt19937_64 rng{std::random_device{}()};
 
-  ClientResult last = ClientError{ClientErrc::timeout, "deadline passed before the first attempt"};
+  ClientResult last = CallPolicy::deadline_passed();
   for (int n = 0; n < std::max(1, options_.max_attempts); ++n) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     if (left.count() <= 0) {
       break;
     }
-    if (!admit()) {
-      last = ClientError{ClientErrc::circuit_open, "circuit open for " + options_.name};
-      if (calls_ != nullptr) {
-        calls_->with({options_.name, "circuit_open"}).inc();
-      }
-      return last;
+    if (!policy_.admit()) {
+      return policy_.circuit_open();
     }
     last = attempt(method, url, body, options, left);
-    const bool failed = !last.has_value() || last->status >= 500;
-    record(!failed);
-    if (calls_ != nullptr) {
-      calls_->with({options_.name, !last.has_value() ? "error" : failed ? "5xx" : "ok"}).inc();
-    }
-    const bool retry = may_retry && (!last.has_value() || retryable_status(last->status));
-    if (!retry || n + 1 >= options_.max_attempts) {
+    policy_.finished(last);
+    const auto pause = policy_.pause_before_retry(last, may_retry, n, deadline);
+    if (!pause) {
       break;
     }
-    const auto cap = std::min<std::int64_t>(options_.backoff_max.count(),
-                                            options_.backoff_base.count() << std::min(n, 20));
-    std::uniform_int_distribution<std::int64_t> jitter(0, std::max<std::int64_t>(0, cap));
-    const auto pause = std::chrono::milliseconds(jitter(rng));
-    if (clock::now() + pause >= deadline) {
-      break;
-    }
-    std::this_thread::sleep_for(pause);
+    std::this_thread::sleep_for(*pause);
   }
   return last;
 }

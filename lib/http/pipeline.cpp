@@ -113,7 +113,8 @@ Pipeline::Pipeline(CorsPolicy cors, obs::Registry& metrics)
           metrics.gauge("emporium_http_requests_in_flight", "HTTP requests being handled now.")
               .with({})) {}
 
-Response Pipeline::dispatch(Request& req, const Router::Match& match) const {
+std::optional<Response> Pipeline::answer_without_handler(Request& req,
+                                                         const Router::Match& match) const {
   if (!cors_.origins.empty() && req.method == "OPTIONS" && req.headers.has("Origin") &&
       req.headers.has("Access-Control-Request-Method")) {
     Response res;
@@ -139,8 +140,12 @@ Response Pipeline::dispatch(Request& req, const Router::Match& match) const {
   }
   req.route = match.route->path_template;
   req.params = match.params;
+  return std::nullopt;
+}
+
+Response Pipeline::failure(const Request& req, const std::exception_ptr& thrown) {
   try {
-    return match.route->handler(req);
+    std::rethrow_exception(thrown);
   } catch (const core::Error& e) {
     obs::error(e.transient() ? "dependency unavailable" : "infrastructure failure",
                {{"request_id", req.request_id}, {"route", req.route}, {"exception", e.what()}});
@@ -156,6 +161,17 @@ Response Pipeline::dispatch(Request& req, const Router::Match& match) const {
     obs::error("unhandled exception", {{"request_id", req.request_id}, {"route", req.route}});
   }
   return problem(500, "Internal server error (request id " + req.request_id + ")");
+}
+
+Response Pipeline::dispatch(Request& req, const Router::Match& match) const {
+  if (auto early = answer_without_handler(req, match)) {
+    return std::move(*early);
+  }
+  try {
+    return match.route->handler(req);
+  } catch (...) {
+    return failure(req, std::current_exception());
+  }
 }
 
 void Pipeline::decorate(const Request& req, Response& res) const {
@@ -293,6 +309,49 @@ std::optional<Response> Pipeline::handle_fast(Request& req,
     return std::nullopt;
   }
   return run(req, match, true, [&] { return dispatch_fast(req, match); });
+}
+
+boost::asio::awaitable<Response> Pipeline::handle_async(Request& req,
+                                                        const Router::Match& match) const {
+  const auto start = Clock::now();
+  std::optional<Response> res;
+  in_flight_.inc();
+  try {
+    req.request_id = request_id_from(req.headers.get("X-Request-Id").value_or(""));
+    Headers extra;
+    if (gate_) {
+      res = gate_(req, false, extra);  // on the I/O thread: never waits on the network
+    }
+    if (!res) {
+      res = answer_without_handler(req, match);
+    }
+    if (!res) {
+      std::exception_ptr thrown;
+      try {
+        res = co_await match.route->options.async(req);
+      } catch (...) {
+        thrown = std::current_exception();
+      }
+      if (thrown) {
+        res = failure(req, thrown);
+      }
+    }
+    for (const auto& [k, v] : extra.fields()) {
+      res->headers.add(k, v);
+    }
+    decorate(req, *res);
+  } catch (...) {
+    // Only allocation failure can land here; answer without touching the heap much.
+    res.emplace();
+    res->status = 500;
+  }
+  in_flight_.dec();
+  try {
+    observe(req, match, *res, start);
+  } catch (...) {
+    // Observability must never fail a request.
+  }
+  co_return std::move(*res);
 }
 
 }  // namespace emporium::http

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
@@ -45,6 +47,11 @@ class Pipeline {
   // nothing was counted or logged, and handle() is to answer. Never throws.
   std::optional<Response> handle_fast(Request& req, const Router::Match& match) const noexcept;
 
+  // As handle() for a route with an asynchronous handler
+  // (RouteOptions::async), which it co_awaits on the caller's executor; the
+  // gate is asked as on an I/O thread.
+  boost::asio::awaitable<Response> handle_async(Request& req, const Router::Match& match) const;
+
   // Installs the gate; call before serving.
   void set_gate(Gate gate) { gate_ = std::move(gate); }
 
@@ -58,6 +65,11 @@ class Pipeline {
   template <class Produce>
   std::optional<Response> run(Request& req, const Router::Match& match, bool fast,
                               Produce&& produce) const noexcept;
+  // The answer when the handler is not to run (CORS preflight, 400, 404,
+  // 405); otherwise sets the request's route and parameters, and nullopt.
+  std::optional<Response> answer_without_handler(Request& req, const Router::Match& match) const;
+  // The exception guard: the answer for an exception the handler threw.
+  static Response failure(const Request& req, const std::exception_ptr& thrown);
   Response dispatch(Request& req, const Router::Match& match) const;
   std::optional<Response> dispatch_fast(Request& req, const Router::Match& match) const;
   void decorate(const Request& req, Response& res) const;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <optional>
 #include <string>
@@ -21,6 +22,10 @@ using Handler = std::function<Response(Request&)>;
 // escaping it counts as declining (and is logged).
 using FastHandler = std::function<std::optional<Response>(const Request&)>;
 
+// A handler that waits only on asynchronous I/O (an upstream over
+// AsyncClient): a coroutine the server runs on the I/O thread.
+using AsyncHandler = std::function<boost::asio::awaitable<Response>(Request&)>;
+
 struct RouteOptions {
   // True when the handler may block (database, upstream calls): the server
   // runs it on the blocking worker pool instead of an I/O thread.
@@ -28,6 +33,10 @@ struct RouteOptions {
   // Tried first, on the I/O thread, through the same Pipeline (request id,
   // metrics, access log, CORS and security headers); empty: none.
   FastHandler fast{};
+  // When set, the server co_awaits this on the I/O thread instead of calling
+  // the route's handler, through the same middleware (`blocking` is then
+  // not used); the handler still serves callers without an event loop.
+  AsyncHandler async{};
 };
 
 struct Route {

@@ -282,9 +282,9 @@ struct Server::Impl {
   }
 
   // Routes and handles `req` (400 for a target that does not parse). A
-  // route's fast handler is tried first, here on the I/O thread; when it
-  // declines (or there is none), a blocking route runs on the thread pool
-  // while the session waits for it.
+  // route's fast handler is tried first, here on the I/O thread; an
+  // asynchronous route runs on this I/O thread too; otherwise a blocking
+  // route runs on the thread pool while the session waits for it.
   awaitable<Response> handle(Request& req) {
     Router::Match match;
     if (!parse_target(req.target, req)) {
@@ -294,6 +294,9 @@ struct Server::Impl {
     }
     if (auto fast = pipeline.handle_fast(req, match)) {
       co_return std::move(*fast);
+    }
+    if (match.route != nullptr && match.route->options.async) {
+      co_return co_await pipeline.handle_async(req, match);
     }
     if (match.route != nullptr && match.route->options.blocking) {
       Response res = co_await asio::co_spawn(

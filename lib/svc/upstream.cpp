@@ -2,6 +2,13 @@
 
 namespace emporium::svc {
 
+boost::asio::awaitable<http::ClientResult> Upstream::async_call(std::string_view method,
+                                                                std::string_view target,
+                                                                std::string_view body,
+                                                                const http::CallOptions& options) {
+  co_return call(method, target, body, options);
+}
+
 http::ClientResult LocalUpstream::call(std::string_view method, std::string_view target,
                                        std::string_view body, const http::CallOptions& options) {
   http::Request req;

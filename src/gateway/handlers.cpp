@@ -35,7 +35,7 @@ const http::ErrorSpec& spec(Error code) noexcept {
   return code == Error::upstream_timeout ? kTimeout : kUnavailable;
 }
 
-http::Response Proxy::operator()(http::Request& req) const {
+std::optional<http::Response> Proxy::refuse(const http::Request& req) const {
   // Verify at the edge on protected routes (services verify again). Open
   // routes (login, refresh, catalog reads) pass whatever token they carry,
   // so a client holding an expired token can still refresh it.
@@ -45,7 +45,10 @@ http::Response Proxy::operator()(http::Request& req) const {
       return auth::unauthorized(who.error());
     }
   }
-  auto result = upstream_.call(req.method, req.target, req.body, forwarded(req));
+  return std::nullopt;
+}
+
+http::Response Proxy::answer(http::ClientResult result) const {
   if (!result.has_value()) {
     const auto code = result.error().code == http::ClientErrc::timeout
                           ? Error::upstream_timeout
@@ -64,6 +67,21 @@ http::Response Proxy::operator()(http::Request& req) const {
     }
   }
   return out;
+}
+
+http::Response Proxy::operator()(http::Request& req) const {
+  if (auto refused = refuse(req)) {
+    return std::move(*refused);
+  }
+  return answer(upstream_.call(req.method, req.target, req.body, forwarded(req)));
+}
+
+boost::asio::awaitable<http::Response> Proxy::serve(http::Request& req) const {
+  if (auto refused = refuse(req)) {
+    co_return std::move(*refused);
+  }
+  const auto options = forwarded(req);
+  co_return answer(co_await upstream_.async_call(req.method, req.target, req.body, options));
 }
 
 }  // namespace emporium::gateway
