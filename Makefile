@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps web build run test image bench fuzz fmt fmt-check lint sanitize coverage clean
+.PHONY: all deps web build run test image bench bench-storage fuzz fmt fmt-check lint sanitize coverage clean
 
 all: build
 
@@ -36,10 +36,12 @@ image: deps build
 
 # Load measurements side by side with a reference (nginx, pgbench) on this
 # machine (not tests).
+# `make bench` prints issue 11's table (bench/all.sh; BENCH_QUICK=1 for a
+# short try-out); `make bench-storage` the PostgreSQL reads and backup times.
 bench: deps build
-	bench/http_vs_nginx.sh $(BUILD)/emporium
-	bench/shop_vs_nginx.sh $(BUILD)/emporium
-	bench/checkout.sh $(BUILD)/emporium $(BUILD)/bench/checkout_load
+	bench/all.sh $(BUILD)
+
+bench-storage: deps build
 	bench/postgres_reads.sh $(BUILD)/emporium
 	bench/backup_rpo_rto.sh $(BUILD)
 

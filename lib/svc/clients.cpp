@@ -68,10 +68,20 @@ std::string path_segment(std::string_view s) {
 
 }  // namespace
 
+std::string InternalClient::token() const {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(token_->mutex);
+  if (token_->token.empty() || now - token_->issued >= kTokenReuse) {
+    token_->token = tokens_.issue_service(caller_);
+    token_->issued = now;
+  }
+  return token_->token;
+}
+
 http::CallOptions InternalClient::options(const std::string& request_id) const {
   http::CallOptions o;
   o.request_id = request_id;
-  o.headers.set("Authorization", "Bearer " + tokens_.issue_service(caller_));
+  o.headers.set("Authorization", "Bearer " + token());
   return o;
 }
 

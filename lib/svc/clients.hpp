@@ -1,7 +1,10 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <variant>
@@ -52,15 +55,30 @@ struct Shortage {
 class InternalClient {
  public:
   InternalClient(Upstream& upstream, const auth::Tokens& tokens, std::string caller)
-      : upstream_(upstream), tokens_(tokens), caller_(std::move(caller)) {}
+      : upstream_(upstream),
+        tokens_(tokens),
+        caller_(std::move(caller)),
+        token_(std::make_unique<CachedToken>()) {}
 
  protected:
+  // A call's options: the request id and a service token. One token serves
+  // the calls of kTokenReuse (half its lifetime), so that each call does not
+  // sign one of its own.
   http::CallOptions options(const std::string& request_id) const;
   Upstream& upstream_;
 
  private:
+  static constexpr std::chrono::seconds kTokenReuse{60};
+  struct CachedToken {
+    std::mutex mutex;
+    std::string token;
+    std::chrono::steady_clock::time_point issued{};
+  };
+  std::string token() const;
+
   const auth::Tokens& tokens_;
   std::string caller_;
+  std::unique_ptr<CachedToken> token_;  // behind a pointer: the client stays movable
 };
 
 class ProductApi : public InternalClient {
