@@ -47,9 +47,8 @@ run_target() {
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" TMPDIR="$scratch/tmp" \
     "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -print_final_stats=1 -dict="$root/fuzz/$target.dict" \
-    -artifact_prefix="$artifacts/" "$scratch/corpus" 2>&1 | tee "$scratch/log" |
-    grep -Ev '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)' || true
-  rc=${PIPESTATUS[0]}
+    -artifact_prefix="$artifacts/" "$scratch/corpus" >"$scratch/log" 2>&1 || rc=$?
+  grep -Ev '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)|Uses: [0-9]+$' "$scratch/log" || true
   local runs
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$scratch/log")
   echo "fuzz: $target: ${runs:-0} runs in ${seconds}s, exit $rc"
