@@ -4,9 +4,15 @@
 // routing key (topic_matches, validate_pattern).
 //
 // Findings besides sanitizer reports: an exception other than
-// std::invalid_argument, or an event that changes through encode/decode.
+// std::invalid_argument, or an event that changes through encode/decode
+// (a double in the payload may move by its last bits: Boost.JSON 1.81
+// parses numbers with exponents far from 0 to within an ULP, not exactly;
+// corpus/event/regression_double_ulp).
 #include "bus/event.hpp"
 
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +29,30 @@ using namespace emporium;
   std::abort();
 }
 
+// The same JSON value, doubles equal to within 1e-15 of their size.
+bool same(const boost::json::value& a, const boost::json::value& b) {
+  if (a.is_number() && b.is_number()) {
+    const double x = a.to_number<double>();
+    const double y = b.to_number<double>();
+    return x == y || std::abs(x - y) <= 1e-15 * std::max(std::abs(x), std::abs(y));
+  }
+  if (a.kind() != b.kind()) {
+    return false;
+  }
+  if (a.is_array()) {
+    const auto &p = a.get_array(), &q = b.get_array();
+    return p.size() == q.size() && std::equal(p.begin(), p.end(), q.begin(), same);
+  }
+  if (a.is_object()) {
+    const auto &p = a.get_object(), &q = b.get_object();
+    return p.size() == q.size() && std::all_of(p.begin(), p.end(), [&](const auto& kv) {
+             const auto* w = q.if_contains(kv.key());
+             return w != nullptr && same(kv.value(), *w);
+           });
+  }
+  return a == b;
+}
+
 void envelope(std::string_view input) {
   bus::Event e;
   try {
@@ -32,7 +62,8 @@ void envelope(std::string_view input) {
   }
   const bus::Event again = bus::decode(bus::encode(e));
   if (again.id != e.id || again.type != e.type || again.time != e.time ||
-      again.version != e.version || again.payload != e.payload) {
+      again.version != e.version ||
+      !same(boost::json::parse(again.payload), boost::json::parse(e.payload))) {
     finding("event changed through encode and decode");
   }
 }

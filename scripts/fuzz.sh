@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 build=${EMPORIUM_FUZZ_BUILD:-build-fuzz}
 case "$build" in /*) ;; *) build="$root/$build" ;; esac
-targets=(money event email config jwt json_body http_request)
+targets=(money event email config jwt json_body)
 
 build_targets() {
   if [ ! -f "$build/build.ninja" ]; then
@@ -25,7 +25,11 @@ build_targets() {
   fi
   # One at a time, the small ones first (http_request links the whole shop).
   local t
-  for t in money event email config jwt json_body http_request; do
+  # http_request waits for lib/http/server.cpp to compile under clang 14 with
+  # ASan (it fails: "Cannot represent a difference across sections"):
+  # `scripts/fuzz.sh run http_request` once `cmake --build build-fuzz --target
+  # fuzz_http_request` succeeds.
+  for t in money event email config jwt json_body; do
     cmake --build "$build" -j "${JOBS:-2}" --target "fuzz_$t"
   done
 }
@@ -47,9 +51,8 @@ run_target() {
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" TMPDIR="$scratch/tmp" \
     "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -print_final_stats=1 -dict="$root/fuzz/$target.dict" \
-    -artifact_prefix="$artifacts/" "$scratch/corpus" 2>&1 | tee "$scratch/log" |
-    grep -Ev '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)' || true
-  rc=${PIPESTATUS[0]}
+    -artifact_prefix="$artifacts/" "$scratch/corpus" >"$scratch/log" 2>&1 || rc=$?
+  grep -Ev '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)|Uses: [0-9]+$' "$scratch/log" || true
   local runs
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$scratch/log")
   echo "fuzz: $target: ${runs:-0} runs in ${seconds}s, exit $rc"

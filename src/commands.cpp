@@ -72,9 +72,11 @@ std::unique_ptr<EdgeLimiter> edge_limiter(const config::Config& cfg, obs::Regist
 // address cannot be bound); stops when destroyed, after the public server.
 class AdminListener {
  public:
-  AdminListener(const config::Config& cfg, http::Readiness& readiness, obs::Registry& metrics)
-      : pipeline_(http::CorsPolicy{}, metrics),
-        server_(admin_server_options(cfg), router_, pipeline_, readiness, metrics) {
+  // `pipeline` is the public listener's: one set of request metrics
+  // (a second Pipeline would register its families twice).
+  AdminListener(const config::Config& cfg, const http::Pipeline& pipeline,
+                http::Readiness& readiness, obs::Registry& metrics)
+      : server_(admin_server_options(cfg), router_, pipeline, readiness, own_metrics_) {
     http::add_ops_routes(router_, readiness, metrics);
     const auto port = server_.listen();
     obs::info("admin listening", {{"host", cfg.address("admin_listen").host},
@@ -87,7 +89,9 @@ class AdminListener {
 
  private:
   http::Router router_;
-  http::Pipeline pipeline_;
+  // The admin server's own connection counters, kept apart: the same
+  // families on `metrics` are the public server's.
+  obs::Registry own_metrics_;
   http::Server server_;
   std::jthread thread_;  // joined first, then the server is destroyed
 };
@@ -148,7 +152,7 @@ int run_serve(const CommandLine& line) {
     }
     Registry services(cfg, metrics, readiness, router, pipeline);
     const auto backups = start_backups(cfg);
-    AdminListener admin(cfg, readiness, metrics);
+    AdminListener admin(cfg, pipeline, readiness, metrics);
     http::Server server(server_options(cfg), router, pipeline, readiness, metrics);
     const auto port = server.listen();
     obs::info("listening", {{"host", cfg.address("listen").host},

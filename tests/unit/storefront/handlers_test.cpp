@@ -93,8 +93,8 @@ TEST_F(Storefront, RevalidationByEtagAnswers304WithoutABody) {
 }
 
 TEST_F(Storefront, ApiPathsMissingFilesAndWritesAreProblems) {
-  for (const char* path :
-       {"/api", "/api/nope", "/internal/carts/u1", "/assets/app-0000.js", "/robots.txt"}) {
+  for (const char* path : {"/api", "/api/nope", "/internal/carts/u1", "/metrics",
+                           "/assets/app-0000.js", "/robots.txt"}) {
     const auto res = handlers_.serve(get(path));
     EXPECT_EQ(res.status, 404) << path;
     EXPECT_EQ(res.headers.get("Content-Type").value_or(""), "application/problem+json");
