@@ -4,10 +4,12 @@
 #include "common/embedded.hpp"
 #include "common/guards.hpp"
 #include "http/json.hpp"
+#include "svc/revocations.hpp"
 #include "user/admin.hpp"
 #include "user/domain.hpp"
 #include "user/handlers.hpp"
 #include "user/passwords.hpp"
+#include "user/sessions.hpp"
 #include "user/store.hpp"
 
 namespace emporium::user {
@@ -32,12 +34,30 @@ http::Handler optional_body(http::Reader<T> read, F handler) {
   };
 }
 
+// With Redis, revocations are shared there; without, other processes read
+// them from this service (GET /internal/sessions/revoked).
+std::unique_ptr<svc::RedisRevocations> shared_feed(const config::Config& config) {
+  const auto& url = config.str("redis_url");
+  return url.empty() ? nullptr : std::make_unique<svc::RedisRevocations>(url);
+}
+
 class UserService final : public Service {
  public:
   explicit UserService(ServiceContext& ctx)
       : store_(ctx.database()),
-        handlers_(store_, passwords_, ctx.tokens, settings_from(ctx.config), ctx.events_written) {
+        shared_(shared_feed(ctx.config)),
+        sessions_(store_, ctx.tokens, shared_.get()),
+        handlers_(store_, passwords_, ctx.tokens, sessions_, settings_from(ctx.config),
+                  ctx.events_written) {
     add_routes(ctx.routes, ctx.tokens);
+    if (!shared_) {
+      // The registry reads Redis when there is one; else this process (and
+      // every user-service replica) reads the revocations in the database.
+      sync_ = std::make_unique<auth::RevocationSync>(
+          sessions_, ctx.tokens.denylist(),
+          std::chrono::duration_cast<std::chrono::milliseconds>(
+              ctx.config.duration("revocation_poll")));
+    }
     bootstrap_admin(store_, AdminBootstrap{.email = ctx.config.str("admin_email"),
                                            .password = ctx.config.str("admin_password"),
                                            .development = ctx.config.str("mode") == "development"});
@@ -85,11 +105,17 @@ class UserService final : public Service {
                                              RoleInput in) { return h.set_role(req, who, in); })));
     r.add_internal("GET", "/internal/users/{id}",
                    service_only(tokens, [&h](Request& req) { return h.internal_user(req); }));
+    r.add_internal("GET", "/internal/sessions/revoked", service_only(tokens, [&h](Request& req) {
+                     return h.internal_revocations(req);
+                   }));
   }
 
   SqlStore store_;
   Argon2Passwords passwords_;
+  std::unique_ptr<svc::RedisRevocations> shared_;
+  Sessions sessions_;
   Handlers handlers_;
+  std::unique_ptr<auth::RevocationSync> sync_;  // last: stops first
 };
 
 std::vector<db::Migration> migrations() {
