@@ -1,5 +1,7 @@
 #include "user/service.hpp"
 
+#include <algorithm>
+
 #include "bus/outbox.hpp"
 #include "common/embedded.hpp"
 #include "common/guards.hpp"
@@ -121,6 +123,8 @@ class UserService final : public Service {
 std::vector<db::Migration> migrations() {
   auto m = db::migrations_from(embedded::user_migrations());
   m.push_back(bus::outbox_migration(2));
+  // In version order: the newest last (backups read it as the schema version).
+  std::sort(m.begin(), m.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   return m;
 }
 
