@@ -151,7 +151,7 @@ Response Handlers::refresh(Request& req, const RefreshInput& in) {
   return issue_session(*u, next, rotation.family);
 }
 
-Response Handlers::logout(Request& req, LogoutInput in) {
+Response Handlers::logout(Request& req, const LogoutInput& in) {
   auto token = refresh_token_of(req, in.token);
   if (!token) {
     return auth::unauthorized(token.error());

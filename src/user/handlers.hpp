@@ -46,7 +46,7 @@ class Handlers {
   http::Response refresh(http::Request& req, const RefreshInput& in);
   // POST /api/users/logout: revokes the token's family (and its access
   // tokens) when given, clears the cookies; 200, or 415 / 403 as refresh.
-  http::Response logout(http::Request& req, LogoutInput in);
+  http::Response logout(http::Request& req, const LogoutInput& in);
   // GET /api/users/profile: the signed-in user; 404 user_not_found.
   http::Response profile(http::Request& req, const auth::Identity& who);
   // PUT /api/users/profile: a new name and/or password (the current one

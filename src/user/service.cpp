@@ -82,8 +82,8 @@ class UserService final : public Service {
           return h.refresh(req, in);
         }));
     r.add_public("POST", "/api/users/logout",
-                 optional_body<LogoutInput>(read_logout, [&h](Request& req, LogoutInput in) {
-                   return h.logout(req, std::move(in));
+                 optional_body<LogoutInput>(read_logout, [&h](Request& req, const LogoutInput& in) {
+                   return h.logout(req, in);
                  }));
     r.add_public("GET", "/api/users/profile",
                  signed_in(tokens, [&h](Request& req, const auth::Identity& who) {
