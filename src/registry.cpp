@@ -18,6 +18,7 @@
 #include "order/service.hpp"
 #include "product/service.hpp"
 #include "storefront/service.hpp"
+#include "svc/revocations.hpp"
 #include "user/service.hpp"
 
 namespace emporium {
@@ -159,6 +160,12 @@ auth::TokenSettings token_settings(const config::Config& config) {
         "jwt_secret must be at least 32 characters and not the development default outside "
         "development mode");
   }
+  s.previous_secret = config.str("jwt_previous_secret");
+  if (!development && !s.previous_secret.empty() && s.previous_secret.size() < 32) {
+    throw config::ConfigError(
+        "jwt_previous_secret must be at least 32 characters outside development mode");
+  }
+  s.allowed_origins = config::split_list(config.str("cors_origins"));
   s.issuer = config.str("jwt_issuer");
   s.audience = config.str("jwt_audience");
   s.access_ttl = std::chrono::duration_cast<std::chrono::seconds>(config.duration("access_ttl"));
@@ -294,6 +301,7 @@ struct Registry::State {
 
   void mount(const ServiceModule& module);
   void start_relays();
+  void follow_revocations();
 
   // A service's outbox and its relay (set once every module is mounted).
   struct Outbox {
@@ -318,7 +326,30 @@ struct Registry::State {
   std::optional<EventBus> events;
   // Declared after the databases: services (and their background work) stop first.
   std::vector<std::unique_ptr<Service>> services;
+  // Where this process learns of revoked sessions, when the user service
+  // does not tell it in-process (follow_revocations); stopped first.
+  std::unique_ptr<auth::RevocationFeed> revocation_feed;
+  std::unique_ptr<auth::RevocationSync> revocation_sync;
 };
+
+// Every verifier refuses revoked sessions (docs/sessions.md): with Redis,
+// each process reads them from there; without, a process that does not run
+// the user service polls its internal endpoint (a user service reads its own
+// database itself).
+void Registry::State::follow_revocations() {
+  const auto& redis = config.str("redis_url");
+  if (!redis.empty()) {
+    revocation_feed = std::make_unique<svc::RedisRevocations>(redis);
+  } else if (!contains(selected, "user")) {
+    revocation_feed =
+        std::make_unique<svc::UserServiceRevocations>(upstream("user"), tokens, "revocations");
+  } else {
+    return;
+  }
+  revocation_sync = std::make_unique<auth::RevocationSync>(
+      *revocation_feed, tokens.denylist(),
+      std::chrono::duration_cast<std::chrono::milliseconds>(config.duration("revocation_poll")));
+}
 
 void Registry::State::mount(const ServiceModule& module) {
   db::Database* database = nullptr;
@@ -383,6 +414,7 @@ Registry::Registry(const config::Config& config, obs::Registry& metrics, http::R
     }
   }
   state_->start_relays();
+  state_->follow_revocations();
   add_pool_metrics(metrics, state_->pools);
 }
 

@@ -80,8 +80,8 @@ std::vector<config::KeyDef> backend_keys() {
        "files under data_dir"},
       {"database_pool_size", Kind::integer, "8", "Database connections per service", 1, 256},
       {"redis_url", Kind::string, "",
-       "redis://[[user]:password@]host[:port][/db] for the product read cache and the edge's "
-       "rate limits, shared by processes; empty: in-process"},
+       "redis://[[user]:password@]host[:port][/db] for the product read cache, the edge's rate "
+       "limits and the revoked sessions, shared by processes; empty: in-process"},
       {"cache_ttl", Kind::duration, "60s",
        "Lifetime of cached product reads (entries are also invalidated on every write); 0s turns "
        "the cache off"},
@@ -110,10 +110,16 @@ std::vector<config::KeyDef> account_keys() {
        {"development", "production"}},
       {"jwt_secret", Kind::string, "",
        "HS256 key for tokens (32+ characters outside development); use jwt_secret_file for a file"},
+      {"jwt_previous_secret", Kind::string, "",
+       "The HS256 key before the last rotation: tokens it signed (kid) still verify until they "
+       "expire; empty: none"},
       {"jwt_issuer", Kind::string, "emporium", "Token issuer (iss)"},
       {"jwt_audience", Kind::string, "emporium", "Token audience (aud)"},
       {"access_ttl", Kind::duration, "15m", "Lifetime of access tokens"},
       {"refresh_ttl", Kind::duration, "168h", "Lifetime of refresh tokens"},
+      {"revocation_poll", Kind::duration, "1s",
+       "How often a process reads revoked sessions (from Redis, or from the user service) into "
+       "its denylist"},
       {"cookie_secure", Kind::boolean, "false",
        "Mark the session cookie Secure (set behind HTTPS)"},
       {"admin_email", Kind::string, "admin@emporium.local",

@@ -61,23 +61,48 @@ http::Response unauthorized(AuthError error) {
     case AuthError::not_a_service:
       message = "Invalid service credential";
       break;
+    case AuthError::revoked:
+      message = "Session revoked";
+      break;
+    case AuthError::not_json:
+      return http::problem(415, "Content-Type must be application/json");
+    case AuthError::foreign_origin:
+      return http::problem(403, "Origin not allowed");
   }
   auto res = http::problem(401, message);
-  res.headers.set("WWW-Authenticate",
-                  error == AuthError::expired
-                      ? R"(Bearer error="invalid_token", error_description="token expired")"
-                      : R"(Bearer realm="emporium")");
+  std::string_view challenge = R"(Bearer realm="emporium")";
+  if (error == AuthError::expired) {
+    challenge = R"(Bearer error="invalid_token", error_description="token expired")";
+  } else if (error == AuthError::revoked) {
+    challenge = R"(Bearer error="invalid_token", error_description="session revoked")";
+  }
+  res.headers.set("WWW-Authenticate", challenge);
   return res;
 }
 
-Tokens::Tokens(TokenSettings settings) : settings_(std::move(settings)) {
+std::string key_id(std::string_view secret) {
+  return core::sha256_hex("emporium-jwt-kid:" + std::string(secret)).substr(0, 16);
+}
+
+Tokens::Tokens(TokenSettings settings)
+    : settings_(std::move(settings)),
+      kid_(key_id(settings_.secret)),
+      denylist_(std::make_unique<Denylist>()) {
   if (settings_.secret.empty()) {
     throw std::invalid_argument("token secret must not be empty");
   }
+  if (!settings_.previous_secret.empty()) {
+    previous_kid_ = key_id(settings_.previous_secret);
+  }
+}
+
+Revocation Tokens::revocation(std::string sid) const {
+  return Revocation{std::move(sid),
+                    core::unix_seconds() + settings_.access_ttl.count() + settings_.leeway.count()};
 }
 
 std::string Tokens::issue(std::string_view subject, std::string_view role, std::chrono::seconds ttl,
-                          std::string_view audience) const {
+                          std::string_view audience, std::string_view sid) const {
   jwt_t* raw = nullptr;
   if (jwt_new(&raw) != 0) {
     throw std::runtime_error("jwt_new failed");
@@ -95,6 +120,10 @@ std::string Tokens::issue(std::string_view subject, std::string_view role, std::
   rc |= jwt_add_grant(j.get(), "jti", jti.c_str());
   rc |= jwt_add_grant_int(j.get(), "iat", now);
   rc |= jwt_add_grant_int(j.get(), "exp", now + static_cast<long>(ttl.count()));
+  if (!sid.empty()) {
+    rc |= jwt_add_grant(j.get(), "sid", std::string(sid).c_str());
+  }
+  rc |= jwt_add_header(j.get(), "kid", kid_.c_str());
   rc |= jwt_set_alg(j.get(), JWT_ALG_HS256,
                     reinterpret_cast<const unsigned char*>(settings_.secret.data()),
                     static_cast<int>(settings_.secret.size()));
@@ -115,21 +144,49 @@ std::string Tokens::issue_service(std::string_view service_name) const {
                settings_.internal_audience);
 }
 
+namespace {
+
+// The token decoded and its signature checked with `secret`; null when it
+// does not verify with that key or its kid is not `kid`. jwt_decode with a
+// key verifies the signature and refuses alg "none".
+JwtPtr decode_with(const std::string& token, const std::string& secret, const std::string& kid) {
+  jwt_t* raw = nullptr;
+  if (jwt_decode(&raw, token.c_str(), reinterpret_cast<const unsigned char*>(secret.data()),
+                 static_cast<int>(secret.size())) != 0 ||
+      raw == nullptr) {
+    return nullptr;
+  }
+  JwtPtr j(raw);
+  errno = 0;
+  const char* got = jwt_get_header(j.get(), "kid");
+  if (got == nullptr || errno != 0 || kid != got) {
+    return nullptr;
+  }
+  return j;
+}
+
+// Verified with the current key, else (after a rotation) the previous one.
+JwtPtr decode(std::string_view token, const TokenSettings& s, const std::string& kid,
+              const std::string& previous_kid) {
+  const std::string t(token);
+  if (auto j = decode_with(t, s.secret, kid)) {
+    return j;
+  }
+  if (!previous_kid.empty()) {
+    return decode_with(t, s.previous_secret, previous_kid);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 core::Result<Identity, TokenError> Tokens::verify(std::string_view token,
                                                   std::string_view audience) const {
   if (token.empty() || token.size() > 4096) {
     return core::fail(TokenError::invalid);
   }
-  const std::string t(token);
-  jwt_t* raw = nullptr;
-  // jwt_decode with a key verifies the signature and refuses alg "none".
-  if (jwt_decode(&raw, t.c_str(), reinterpret_cast<const unsigned char*>(settings_.secret.data()),
-                 static_cast<int>(settings_.secret.size())) != 0 ||
-      raw == nullptr) {
-    return core::fail(TokenError::invalid);
-  }
-  JwtPtr j(raw);
-  if (jwt_get_alg(j.get()) != JWT_ALG_HS256) {
+  JwtPtr j = decode(token, settings_, kid_, previous_kid_);
+  if (!j || jwt_get_alg(j.get()) != JWT_ALG_HS256) {
     return core::fail(TokenError::invalid);
   }
   const long now = static_cast<long>(core::unix_seconds());
@@ -139,6 +196,7 @@ core::Result<Identity, TokenError> Tokens::verify(std::string_view token,
   auto sub = grant(j.get(), "sub");
   auto role = grant(j.get(), "role");
   auto jti = grant(j.get(), "jti");
+  auto sid = grant(j.get(), "sid");
   auto exp = grant_int(j.get(), "exp");
   auto iat = grant_int(j.get(), "iat");
   if (!iss || *iss != settings_.issuer || !aud || *aud != audience || !sub || sub->empty() ||
@@ -148,10 +206,13 @@ core::Result<Identity, TokenError> Tokens::verify(std::string_view token,
   if (auto nbf = grant_int(j.get(), "nbf"); nbf && *nbf > now + leeway) {
     return core::fail(TokenError::invalid);
   }
+  if (*role != kRoleService && (!sid || sid->empty())) {
+    return core::fail(TokenError::invalid);  // tokens from before sessions: refresh
+  }
   if (*exp + leeway < now) {
     return core::fail(TokenError::expired);
   }
-  return Identity{*sub, *role, *jti};
+  return Identity{*sub, *role, *jti, sid.value_or(std::string())};
 }
 
 std::optional<std::string> cookie(const http::Request& req, std::string_view name) {
@@ -186,15 +247,86 @@ std::optional<std::string> token_from(const http::Request& req) {
   return cookie(req, kSessionCookie);
 }
 
+namespace {
+
+bool is_write(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+// True for `application/json`, with parameters (charset) or not, any case.
+bool json_media_type(std::string_view value) {
+  constexpr std::string_view kJson = "application/json";
+  const auto end = value.find(';');
+  auto type = value.substr(0, end);
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) {
+    type.remove_suffix(1);
+  }
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) {
+    type.remove_prefix(1);
+  }
+  return http::iequals(type, kJson);
+}
+
+// True when `origin` (scheme://authority) is the request's own: its authority
+// is the Host, or the X-Forwarded-Host the gateway passes on.
+bool same_origin(const http::Request& req, std::string_view origin) {
+  const auto sep = origin.find("://");
+  if (sep == std::string_view::npos) {
+    return false;
+  }
+  const auto scheme = origin.substr(0, sep);
+  const auto authority = origin.substr(sep + 3);
+  if ((scheme != "http" && scheme != "https") || authority.empty()) {
+    return false;
+  }
+  for (std::string_view h : {"Host", "X-Forwarded-Host"}) {
+    if (auto host = req.headers.get(h); host && http::iequals(*host, authority)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<AuthError> cookie_write_refused(const http::Request& req,
+                                              const TokenSettings& settings) {
+  if (!is_write(req.method)) {
+    return std::nullopt;
+  }
+  auto type = req.headers.get("Content-Type");
+  if (!type || !json_media_type(*type)) {
+    return AuthError::not_json;
+  }
+  auto origin = req.headers.get("Origin");
+  if (!origin || same_origin(req, *origin)) {
+    return std::nullopt;
+  }
+  for (const auto& allowed : settings.allowed_origins) {
+    if (allowed != "*" && allowed == *origin) {
+      return std::nullopt;
+    }
+  }
+  return AuthError::foreign_origin;
+}
+
 core::Result<Identity, AuthError> authenticate(const http::Request& req, const Tokens& tokens) {
   auto token = token_from(req);
   if (!token) {
     return core::fail(AuthError::missing);
   }
+  if (!req.headers.has("Authorization")) {
+    if (auto refused = cookie_write_refused(req, tokens.settings())) {
+      return core::fail(*refused);
+    }
+  }
   auto v = tokens.verify(*token, tokens.settings().audience);
   if (v) {
     if (v->is_service()) {
       return core::fail(AuthError::invalid);
+    }
+    if (tokens.denylist().revoked(v->sid)) {
+      return core::fail(AuthError::revoked);
     }
     return std::move(*v);
   }

@@ -1,10 +1,13 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "auth/revocations.hpp"
 #include "core/result.hpp"
 #include "http/message.hpp"
 
@@ -22,6 +25,7 @@ struct Identity {
   std::string subject;  // user id, or "svc:<name>" for a service
   std::string role;     // "customer", "admin" or "service"
   std::string jti;
+  std::string sid{};  // the session (refresh-token family); empty for a service
   bool is_admin() const noexcept { return role == kRoleAdmin; }
   bool is_service() const noexcept { return role == kRoleService; }
   // True when this identity may act on the resources of `user_id`.
@@ -31,39 +35,61 @@ struct Identity {
 };
 
 struct TokenSettings {
-  std::string secret;  // HS256 key
+  std::string secret;  // HS256 key that signs; tokens name it by kid (key_id)
+  // The key before the last rotation: tokens it signed (and that name it by
+  // kid) still verify. Empty: none.
+  std::string previous_secret{};
   std::string issuer = "emporium";
   std::string audience = "emporium";
   std::string internal_audience = "emporium-internal";  // service-to-service tokens
   std::chrono::seconds access_ttl{900};
   std::chrono::seconds leeway{30};
+  // Origins other than the request's own (Host / X-Forwarded-Host) that may
+  // send cookie-authenticated writes: cors_origins ("*" is not honoured here).
+  std::vector<std::string> allowed_origins{};
 };
+
+// The `kid` of tokens signed with `secret`: 16 hex characters of a SHA-256
+// of it (names the key without revealing it).
+std::string key_id(std::string_view secret);
 
 enum class TokenError { missing, expired, invalid };
 
 // Why a request's credential was refused.
 enum class AuthError {
-  missing,        // no token: "No authorization header"
-  expired,        // "Token expired", with WWW-Authenticate error="invalid_token"
-  invalid,        // "Invalid token"
-  not_a_service,  // an internal route without a service credential
+  missing,         // no token: "No authorization header"
+  expired,         // "Token expired", with WWW-Authenticate error="invalid_token"
+  invalid,         // "Invalid token"
+  not_a_service,   // an internal route without a service credential
+  revoked,         // a token of a revoked session: "Session revoked" (401)
+  not_json,        // a cookie-authenticated write without Content-Type: application/json (415)
+  foreign_origin,  // a cookie-authenticated write from an Origin not allowed (403)
 };
 
-// The 401 answer for a refused credential.
+// The answer for a refused credential: 401 (with WWW-Authenticate), or 415 /
+// 403 problem+json for a cookie-authenticated write refused as cross-site.
 http::Response unauthorized(AuthError error);
 
-// Issues and verifies HS256 JWTs (libjwt). Verification checks the signature,
-// that alg is exactly HS256, exp (with leeway), nbf/iat not in the future,
-// iss, aud, and that sub, role and jti are present.
+// Issues and verifies HS256 JWTs (libjwt). Tokens carry the header `kid`
+// (key_id of the signing secret). Verification checks the signature with the
+// key the kid names (the current or the previous secret; any other kid, or
+// none, is invalid), that alg is exactly HS256, exp (with leeway), nbf/iat
+// not in the future, iss, aud, that sub, role and jti are present, and, for
+// every token but a service's, sid.
+//
+// Holds the process's Denylist of revoked sessions (shared state, not part
+// of the value: reachable through a const Tokens, as every verifier has one).
 class Tokens {
  public:
   explicit Tokens(TokenSettings settings);
 
-  // Claims sub, role, iat, exp, iss, aud, jti.
+  // Claims sub, role, iat, exp, iss, aud, jti, and sid when not empty.
   std::string issue(std::string_view subject, std::string_view role, std::chrono::seconds ttl,
-                    std::string_view audience) const;
-  std::string issue_access(std::string_view subject, std::string_view role) const {
-    return issue(subject, role, settings_.access_ttl, settings_.audience);
+                    std::string_view audience, std::string_view sid = {}) const;
+  // An access token of the session `sid` (a refresh-token family).
+  std::string issue_access(std::string_view subject, std::string_view role,
+                           std::string_view sid) const {
+    return issue(subject, role, settings_.access_ttl, settings_.audience, sid);
   }
   // A short-lived token a service presents to another service's internal API.
   std::string issue_service(std::string_view service_name) const;
@@ -72,9 +98,16 @@ class Tokens {
                                             std::string_view audience) const;
 
   const TokenSettings& settings() const noexcept { return settings_; }
+  // The revoked sessions authenticate() refuses.
+  Denylist& denylist() const noexcept { return *denylist_; }
+  // The revocation of `sid` now: until no access token of it can be valid.
+  Revocation revocation(std::string sid) const;
 
  private:
   TokenSettings settings_;
+  std::string kid_;
+  std::string previous_kid_;
+  std::unique_ptr<Denylist> denylist_;
 };
 
 // The value of the cookie `name` in the request's Cookie header, if sent.
@@ -83,8 +116,17 @@ std::optional<std::string> cookie(const http::Request& req, std::string_view nam
 // The bearer token from `Authorization: Bearer …`, else the session cookie.
 std::optional<std::string> token_from(const http::Request& req);
 
-// Authenticates an end-user request: missing, expired or invalid (a
-// service's token included) otherwise; unauthorized() answers each.
+// For a write (POST, PUT, PATCH, DELETE) whose credential is a cookie: not_json
+// unless it sends Content-Type: application/json, foreign_origin when it sends
+// an Origin that is neither its own (the authority of Host or
+// X-Forwarded-Host) nor one of settings.allowed_origins. nullopt otherwise.
+std::optional<AuthError> cookie_write_refused(const http::Request& req,
+                                              const TokenSettings& settings);
+
+// Authenticates an end-user request: missing, expired, invalid (a service's
+// token included), revoked (its sid is on the denylist), or, for a
+// cookie-authenticated write, not_json / foreign_origin; unauthorized()
+// answers each.
 core::Result<Identity, AuthError> authenticate(const http::Request& req, const Tokens& tokens);
 
 // Authenticates a service-to-service request (internal audience, role

@@ -18,6 +18,9 @@ http::CallOptions forwarded(const http::Request& req) {
       opts.headers.set(h, *v);
     }
   }
+  if (auto host = req.headers.get("Host")) {
+    opts.headers.set("X-Forwarded-Host", *host);  // the origin cookie writes are checked against
+  }
   const auto ip = req.remote.substr(0, req.remote.rfind(':'));
   if (auto xff = req.headers.get("X-Forwarded-For")) {
     opts.headers.set("X-Forwarded-For", std::string(*xff) + ", " + ip);

@@ -1,11 +1,14 @@
 #include "user/handlers.hpp"
 
 #include <boost/json.hpp>
+#include <charconv>
 
 #include "bus/outbox.hpp"
+#include "core/error.hpp"
 #include "core/ids.hpp"
 #include "http/json.hpp"
 #include "obs/log.hpp"
+#include "svc/revocations.hpp"
 
 namespace emporium::user {
 
@@ -38,8 +41,9 @@ std::int64_t Handlers::refresh_expiry() const {
   return core::unix_seconds() + settings_.refresh_ttl.count();
 }
 
-Response Handlers::issue_session(const User& u, const std::string& refresh_token) {
-  const auto access = tokens_.issue_access(u.id, u.role);
+Response Handlers::issue_session(const User& u, const std::string& refresh_token,
+                                 const std::string& sid) {
+  const auto access = tokens_.issue_access(u.id, u.role, sid);
   const auto ttl = tokens_.settings().access_ttl;
   auto res = http::json_response(
       200,
@@ -126,12 +130,31 @@ Response Handlers::login(Request& req, const LoginInput& in) {
     throttle_->succeeded(in.email);
   }
   const auto refresh_token = core::new_token();
-  store_.add_refresh(core::sha256_hex(refresh_token), core::new_id(), u->id, refresh_expiry());
-  return issue_session(*u, refresh_token);
+  const auto family = core::new_id();
+  store_.add_refresh(core::sha256_hex(refresh_token), family, u->id, refresh_expiry());
+  return issue_session(*u, refresh_token, family);
+}
+
+core::Result<std::optional<std::string>, auth::AuthError> Handlers::refresh_token_of(
+    const Request& req, const std::optional<std::string>& in_body) const {
+  if (in_body) {
+    return in_body;
+  }
+  auto from_cookie = auth::cookie(req, auth::kRefreshCookie);
+  if (from_cookie) {
+    if (auto refused = auth::cookie_write_refused(req, tokens_.settings())) {
+      return core::fail(*refused);
+    }
+  }
+  return from_cookie;
 }
 
 Response Handlers::refresh(Request& req, const RefreshInput& in) {
-  const auto sent = in.token ? in.token : auth::cookie(req, auth::kRefreshCookie);
+  const auto token = refresh_token_of(req, in.token);
+  if (!token) {
+    return auth::unauthorized(token.error());
+  }
+  const auto& sent = *token;
   if (!sent || sent->empty()) {
     return http::problem(http::Invalid{.detail = "Validation failed: refreshToken Required",
                                        .fields = {{"refreshToken", "Required"}}});
@@ -145,25 +168,30 @@ Response Handlers::refresh(Request& req, const RefreshInput& in) {
     case RotateOutcome::expired:
       return fail(req, Error::refresh_expired);
     case RotateOutcome::reused:
+      sessions_.revoke({rotation.family});
       obs::warn("refresh token reused; login revoked",
                 {{"user_id", rotation.user_id}, {"request_id", req.request_id}});
       return fail(req, Error::refresh_reused);
     case RotateOutcome::rotated:
       break;
   }
+  // The account as it is now: a role changed since the last token shows.
   auto u = store_.by_id(rotation.user_id);
   if (!u) {
     return fail(req, Error::refresh_unknown);
   }
-  return issue_session(*u, next);
+  return issue_session(*u, next, rotation.family);
 }
 
-Response Handlers::logout(Request& req, LogoutInput in) {
-  if (!in.token) {
-    in.token = auth::cookie(req, auth::kRefreshCookie);
+Response Handlers::logout(Request& req, const LogoutInput& in) {
+  auto token = refresh_token_of(req, in.token);
+  if (!token) {
+    return auth::unauthorized(token.error());
   }
-  if (in.token && !in.token->empty()) {
-    store_.revoke_family_of(core::sha256_hex(*in.token));
+  if (*token && !(*token)->empty()) {
+    if (auto family = store_.revoke_family_of(core::sha256_hex(**token))) {
+      sessions_.revoke({*family});
+    }
   }
   auto res = http::json_response(200, json::object{{"message", "Logged out"}});
   res.headers.add("Set-Cookie", auth::clear_session_cookie(settings_.cookie_secure));
@@ -200,8 +228,24 @@ Response Handlers::update_profile(Request& req, const auth::Identity& who, Profi
     new_hash = std::move(*hash);
   }
   u->name = in.name.value_or(u->name);
-  store_.update_profile(u->id, u->name, new_hash, core::now_iso8601());
-  return http::json_response(200, public_user(*u));
+  const auto change = store_.update_profile(u->id, u->name, new_hash, core::now_iso8601());
+  auto res = http::json_response(200, public_user(*u));
+  if (new_hash) {
+    // Every session ends (a thief's too); the caller, who knew the current
+    // password, continues in a new one.
+    auto ended = change.ended_sessions;
+    ended.push_back(who.sid);
+    sessions_.revoke(ended);
+    const auto refresh_token = core::new_token();
+    const auto family = core::new_id();
+    store_.add_refresh(core::sha256_hex(refresh_token), family, u->id, refresh_expiry());
+    const auto ttl = tokens_.settings().access_ttl;
+    res.headers.add("Set-Cookie", auth::session_cookie(tokens_.issue_access(u->id, u->role, family),
+                                                       ttl, settings_.cookie_secure));
+    res.headers.add("Set-Cookie", auth::refresh_cookie(refresh_token, settings_.refresh_ttl,
+                                                       settings_.cookie_secure));
+  }
+  return res;
 }
 
 Response Handlers::list(Request& req, const auth::Identity&) {
@@ -221,9 +265,11 @@ Response Handlers::list(Request& req, const auth::Identity&) {
 
 Response Handlers::set_role(Request& req, const auth::Identity&, RoleInput in) {
   const std::string id(req.param("id"));
-  if (!store_.set_role(id, std::string(role_name(in.role)), core::now_iso8601())) {
+  const auto ended = store_.set_role(id, std::string(role_name(in.role)), core::now_iso8601());
+  if (!ended) {
     return fail(req, Error::user_not_found);
   }
+  sessions_.revoke(*ended);
   return http::json_response(200, public_user(*store_.by_id(id)));
 }
 
@@ -234,6 +280,23 @@ Response Handlers::internal_user(Request& req) {
   }
   return http::json_response(200,
                              json::object{{"id", u->id}, {"email", u->email}, {"name", u->name}});
+}
+
+Response Handlers::internal_revocations(Request& req) {
+  std::int64_t cursor = 0;
+  if (auto since = req.query_param("since")) {
+    const auto* end = since->data() + since->size();
+    auto [p, ec] = std::from_chars(since->data(), end, cursor);
+    if (ec != std::errc() || p != end) {
+      return http::problem(http::Invalid{.detail = "Validation failed: since must be an integer",
+                                         .fields = {{"since", "Must be an integer"}}});
+    }
+  }
+  auto batch = sessions_.since(cursor);
+  if (!batch) {
+    throw core::Error("session revocations: database unavailable", true);
+  }
+  return http::Response::json(200, svc::revocations_json(*batch));
 }
 
 }  // namespace emporium::user

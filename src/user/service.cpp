@@ -6,10 +6,12 @@
 #include "common/embedded.hpp"
 #include "common/guards.hpp"
 #include "http/json.hpp"
+#include "svc/revocations.hpp"
 #include "user/admin.hpp"
 #include "user/domain.hpp"
 #include "user/handlers.hpp"
 #include "user/passwords.hpp"
+#include "user/sessions.hpp"
 #include "user/store.hpp"
 #include "user/throttle.hpp"
 
@@ -44,14 +46,31 @@ BackoffPolicy backoff_from(const config::Config& config) {
                        .forget = std::max(std::chrono::milliseconds(3'600'000), 2 * max)};
 }
 
+// With Redis, revocations are shared there; without, other processes read
+// them from this service (GET /internal/sessions/revoked).
+std::unique_ptr<svc::RedisRevocations> shared_feed(const config::Config& config) {
+  const auto& url = config.str("redis_url");
+  return url.empty() ? nullptr : std::make_unique<svc::RedisRevocations>(url);
+}
+
 class UserService final : public Service {
  public:
   explicit UserService(ServiceContext& ctx)
       : store_(ctx.database()),
         throttle_(ctx.database(), backoff_from(ctx.config)),
-        handlers_(store_, passwords_, ctx.tokens, settings_from(ctx.config), ctx.events_written,
-                  &throttle_) {
+        shared_(shared_feed(ctx.config)),
+        sessions_(store_, ctx.tokens, shared_.get()),
+        handlers_(store_, passwords_, ctx.tokens, sessions_, settings_from(ctx.config),
+                  ctx.events_written, &throttle_) {
     add_routes(ctx.routes, ctx.tokens);
+    if (!shared_) {
+      // The registry reads Redis when there is one; else this process (and
+      // every user-service replica) reads the revocations in the database.
+      sync_ = std::make_unique<auth::RevocationSync>(
+          sessions_, ctx.tokens.denylist(),
+          std::chrono::duration_cast<std::chrono::milliseconds>(
+              ctx.config.duration("revocation_poll")));
+    }
     bootstrap_admin(store_, AdminBootstrap{.email = ctx.config.str("admin_email"),
                                            .password = ctx.config.str("admin_password"),
                                            .development = ctx.config.str("mode") == "development"});
@@ -74,8 +93,8 @@ class UserService final : public Service {
           return h.refresh(req, in);
         }));
     r.add_public("POST", "/api/users/logout",
-                 optional_body<LogoutInput>(read_logout, [&h](Request& req, LogoutInput in) {
-                   return h.logout(req, std::move(in));
+                 optional_body<LogoutInput>(read_logout, [&h](Request& req, const LogoutInput& in) {
+                   return h.logout(req, in);
                  }));
     r.add_public("GET", "/api/users/profile",
                  signed_in(tokens, [&h](Request& req, const auth::Identity& who) {
@@ -99,17 +118,24 @@ class UserService final : public Service {
                                              RoleInput in) { return h.set_role(req, who, in); })));
     r.add_internal("GET", "/internal/users/{id}",
                    service_only(tokens, [&h](Request& req) { return h.internal_user(req); }));
+    r.add_internal("GET", "/internal/sessions/revoked", service_only(tokens, [&h](Request& req) {
+                     return h.internal_revocations(req);
+                   }));
   }
 
   SqlStore store_;
   SqlThrottle throttle_;
   Argon2Passwords passwords_;
+  std::unique_ptr<svc::RedisRevocations> shared_;
+  Sessions sessions_;
   Handlers handlers_;
+  std::unique_ptr<auth::RevocationSync> sync_;  // last: stops first
 };
 
 std::vector<db::Migration> migrations() {
   auto m = db::migrations_from(embedded::user_migrations());
   m.push_back(bus::outbox_migration(2));
+  // In version order: the newest last (backups read it as the schema version).
   std::sort(m.begin(), m.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   return m;
 }

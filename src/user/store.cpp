@@ -38,6 +38,22 @@ constexpr std::string_view kRevokeUser =
     "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
 constexpr std::string_view kRevokeFamily =
     "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL";
+// The families of a user that may still issue or hold live tokens.
+constexpr std::string_view kLiveFamilies =
+    "SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL "
+    "AND expires_at > $2";
+constexpr std::string_view kRenameFamily =
+    "UPDATE refresh_tokens SET family_id = $2 WHERE family_id = $1";
+
+constexpr std::string_view kAddRevocation =
+    "INSERT INTO session_revocations (sid, expires_at, revoked_at_ms) VALUES ($1, $2, $3) "
+    "ON CONFLICT (sid) DO UPDATE SET expires_at = excluded.expires_at, "
+    "revoked_at_ms = excluded.revoked_at_ms";
+constexpr std::string_view kPruneRevocations =
+    "DELETE FROM session_revocations WHERE expires_at < $1";
+constexpr std::string_view kRevocationsAfter =
+    "SELECT sid, expires_at FROM session_revocations WHERE revoked_at_ms > $1 "
+    "AND expires_at >= $2";
 
 std::string lower(std::string s) {
   for (auto& c : s) {
@@ -104,24 +120,49 @@ std::int64_t SqlStore::count() {
   return c->exec(kCount).rows.at(0).integer(0);
 }
 
-bool SqlStore::update_profile(const std::string& id, const std::string& name,
-                              const std::optional<std::string>& password_hash,
-                              const std::string& now) {
+namespace {
+
+std::vector<std::string> live_families(db::Connection& c, const std::string& user_id) {
+  std::vector<std::string> out;
+  for (const auto& r : c.exec(kLiveFamilies, {user_id, core::unix_seconds()}).rows) {
+    out.push_back(r.text(0));
+  }
+  return out;
+}
+
+}  // namespace
+
+ProfileChange SqlStore::update_profile(const std::string& id, const std::string& name,
+                                       const std::optional<std::string>& password_hash,
+                                       const std::string& now) {
   auto c = db_.acquire();
   if (!password_hash) {
-    return c->exec(kUpdateName, {id, name, now}).affected > 0;
+    return {c->exec(kUpdateName, {id, name, now}).affected > 0, {}};
   }
   // A new password ends every login: a stolen refresh token dies with it.
   db::Transaction tx(*c, true);
-  const bool found = c->exec(kUpdateNameAndPassword, {id, name, *password_hash, now}).affected > 0;
+  ProfileChange out;
+  out.found = c->exec(kUpdateNameAndPassword, {id, name, *password_hash, now}).affected > 0;
+  out.ended_sessions = live_families(*c, id);
   c->exec(kRevokeUser, {id, now});
   tx.commit();
-  return found;
+  return out;
 }
 
-bool SqlStore::set_role(const std::string& id, const std::string& role, const std::string& now) {
+std::optional<std::vector<std::string>> SqlStore::set_role(const std::string& id,
+                                                           const std::string& role,
+                                                           const std::string& now) {
   auto c = db_.acquire();
-  return c->exec(kSetRole, {id, role, now}).affected > 0;
+  db::Transaction tx(*c, true);
+  if (c->exec(kSetRole, {id, role, now}).affected == 0) {
+    return std::nullopt;
+  }
+  auto families = live_families(*c, id);
+  for (const auto& f : families) {
+    c->exec(kRenameFamily, {f, core::new_id()});
+  }
+  tx.commit();
+  return families;
 }
 
 void SqlStore::add_refresh(const std::string& token_hash, const std::string& family,
@@ -140,7 +181,7 @@ Rotation SqlStore::rotate_refresh(const std::string& old_hash, const std::string
   }
   const auto& r = rows[0];
   const std::string family = r.text(0);
-  Rotation out{RotateOutcome::rotated, r.text(1)};
+  Rotation out{RotateOutcome::rotated, r.text(1), family};
   const auto now = core::now_iso8601();
   if (!r.is_null(3) || !r.is_null(4)) {
     c->exec(kRevokeFamily, {family, now});
@@ -163,16 +204,36 @@ Rotation SqlStore::rotate_refresh(const std::string& old_hash, const std::string
   return out;
 }
 
-bool SqlStore::revoke_family_of(const std::string& token_hash) {
+std::optional<std::string> SqlStore::revoke_family_of(const std::string& token_hash) {
   auto c = db_.acquire();
   db::Transaction tx(*c, true);
   auto rows = c->exec(kFindRefresh, {token_hash}).rows;
   if (rows.empty()) {
-    return false;
+    return std::nullopt;
   }
-  c->exec(kRevokeFamily, {rows[0].text(0), core::now_iso8601()});
+  auto family = rows[0].text(0);
+  c->exec(kRevokeFamily, {family, core::now_iso8601()});
   tx.commit();
-  return true;
+  return family;
+}
+
+void SqlStore::add_revocations(const std::vector<auth::Revocation>& rs, std::int64_t now_ms) {
+  auto c = db_.acquire();
+  db::Transaction tx(*c, true);
+  for (const auto& r : rs) {
+    c->exec(kAddRevocation, {r.sid, r.expires_at, now_ms});
+  }
+  c->exec(kPruneRevocations, {core::unix_seconds()});
+  tx.commit();
+}
+
+std::vector<auth::Revocation> SqlStore::revocations_after(std::int64_t after_ms) {
+  auto c = db_.acquire();
+  std::vector<auth::Revocation> out;
+  for (const auto& r : c->exec(kRevocationsAfter, {after_ms, core::unix_seconds()}).rows) {
+    out.push_back({r.text(0), r.integer(1)});
+  }
+  return out;
 }
 
 }  // namespace emporium::user

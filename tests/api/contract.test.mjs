@@ -145,8 +145,12 @@ test('a customer\'s and an admin\'s answers match the documented schemas', async
   await call('GET', '/api/orders/{id}', `/api/orders/${order.json.id}`, {
     cookie: session, status: 200,
   });
+  // A cookie-authenticated write sends JSON (else 415, documented too).
+  await call('POST', '/api/users/refresh', '/api/users/refresh', {
+    cookie: cookies[1], status: 415,
+  });
   const refreshed = await call('POST', '/api/users/refresh', '/api/users/refresh', {
-    cookie: cookies[1], status: 200,
+    cookie: cookies[1], status: 200, body: {},
   });
   assert.equal(refreshed.json.user.id, me);
   await call('GET', '/api/orders', '/api/orders?status=lost', { cookie: session, status: 400 });

@@ -124,7 +124,7 @@ Reply Shop::place_order(const Customer& c, const std::vector<std::string>& heade
 
 std::string Shop::expired_token(const std::string& subject, const std::string& role) {
   auth::Tokens tokens(auth::TokenSettings{.secret = kTestSecret});
-  return tokens.issue(subject, role, std::chrono::seconds(-120), "emporium");
+  return tokens.issue(subject, role, std::chrono::seconds(-120), "emporium", "sid-1");
 }
 
 std::vector<std::string> Storage::args() const {
@@ -187,13 +187,15 @@ SplitShop::SplitShop(std::function<std::string(std::uint16_t)> cart_url_for_orde
       extra_args_(std::move(extra_args)),
       service_args_(std::move(service_args)) {
   auto url = [](std::uint16_t p) { return "http://127.0.0.1:" + std::to_string(p); };
-  procs_["product"] = start("product", {});
+  // Every verifier reads revoked sessions from the user service: it starts first.
   procs_["user"] = start("user", {});
-  procs_["cart"] = start("cart", {"--product-url=" + url(ports_["product"])});
+  const std::string user_url = "--user-url=" + url(ports_["user"]);
+  procs_["product"] = start("product", {user_url});
+  procs_["cart"] = start("cart", {"--product-url=" + url(ports_["product"]), user_url});
   const std::string cart_url =
       cart_url_for_order ? cart_url_for_order(ports_["cart"]) : url(ports_["cart"]);
-  procs_["order"] =
-      start("order", {"--product-url=" + url(ports_["product"]), "--cart-url=" + cart_url});
+  procs_["order"] = start(
+      "order", {"--product-url=" + url(ports_["product"]), "--cart-url=" + cart_url, user_url});
   procs_["notification"] = start("notification", {"--user-url=" + url(ports_["user"])});
   procs_["gateway"] = start(
       "gateway", {"--product-url=" + url(ports_["product"]), "--user-url=" + url(ports_["user"]),

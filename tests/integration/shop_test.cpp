@@ -143,7 +143,7 @@ TEST_P(ShopTest, TokensAreVerified) {
             R"(Bearer error="invalid_token", error_description="token expired")");
 
   auth::Tokens other(auth::TokenSettings{.secret = "another-secret-another-secret-another"});
-  auto forged = shop->call("GET", path, {}, other.issue_access(ann.id, "admin"));
+  auto forged = shop->call("GET", path, {}, other.issue_access(ann.id, "admin", "sid-1"));
   EXPECT_EQ(forged.status, 401);
   EXPECT_EQ(forged.error(), "Invalid token");
 
@@ -865,13 +865,17 @@ TEST_P(ShopTest, ThePrototypesBrowserClientNeedsOnlyTheCookie) {
   EXPECT_EQ(shop->stock_of(id), 3);
 
   // The browser refreshes from its cookie, then logs out: both cookies go,
-  // and the refresh token it held is dead.
+  // and the refresh token it held is dead. Cookie-authenticated writes send
+  // JSON (docs/sessions.md): an empty POST is refused and changes nothing.
   const auto old_refresh = jar.value("emporium_refresh");
-  auto refreshed = call("POST", "/api/users/refresh");
+  EXPECT_EQ(call("POST", "/api/users/refresh").status, 415);
+  EXPECT_EQ(jar.value("emporium_refresh"), old_refresh);
+  auto refreshed = call("POST", "/api/users/refresh", "{}");
   ASSERT_EQ(refreshed.status, 200) << refreshed.raw;
   EXPECT_NE(jar.value("emporium_refresh"), old_refresh);
   const auto current = jar.value("emporium_refresh");
-  EXPECT_EQ(call("POST", "/api/users/logout").status, 200);
+  EXPECT_EQ(call("POST", "/api/users/logout").status, 415);
+  EXPECT_EQ(call("POST", "/api/users/logout", "{}").status, 200);
   EXPECT_FALSE(jar.has("emporium_session") || jar.has("emporium_refresh"));
   EXPECT_EQ(call("POST", "/api/users/refresh").status, 400);
   EXPECT_EQ(call("POST", "/api/users/refresh", R"({"refreshToken":")" + current + "\"}").status,

@@ -22,7 +22,7 @@ TokenSettings settings(std::string secret = "unit-test-secret-unit-test-secret!!
 
 TEST(Tokens, IssuedAccessTokenVerifiesWithItsClaims) {
   Tokens t(settings());
-  auto v = t.verify(t.issue_access("user-1", "customer"), "emporium");
+  auto v = t.verify(t.issue_access("user-1", "customer", "sid-1"), "emporium");
   ASSERT_TRUE(v.ok());
   const auto& id = *v;
   EXPECT_EQ(id.subject, "user-1");
@@ -35,24 +35,27 @@ TEST(Tokens, IssuedAccessTokenVerifiesWithItsClaims) {
 
 TEST(Tokens, ExpiredBeyondLeewayIsExpiredWithinLeewayIsValid) {
   Tokens t(settings());
-  EXPECT_EQ(error_of(t.verify(t.issue("u", "customer", std::chrono::seconds(-31), "emporium"),
-                              "emporium")),
-            TokenError::expired);
-  EXPECT_TRUE(
-      ok(t.verify(t.issue("u", "customer", std::chrono::seconds(-5), "emporium"), "emporium")));
+  EXPECT_EQ(
+      error_of(t.verify(t.issue("u", "customer", std::chrono::seconds(-31), "emporium", "sid-1"),
+                        "emporium")),
+      TokenError::expired);
+  EXPECT_TRUE(ok(t.verify(t.issue("u", "customer", std::chrono::seconds(-5), "emporium", "sid-1"),
+                          "emporium")));
 }
 
 TEST(Tokens, WrongKeyAudienceIssuerOrShapeIsInvalid) {
   Tokens t(settings());
   Tokens other(settings("another-secret-another-secret-12345"));
-  EXPECT_EQ(error_of(t.verify(other.issue_access("u", "admin"), "emporium")), TokenError::invalid);
-  EXPECT_EQ(error_of(t.verify(t.issue("u", "customer", std::chrono::seconds(60), "elsewhere"),
-                              "emporium")),
+  EXPECT_EQ(error_of(t.verify(other.issue_access("u", "admin", "sid-1"), "emporium")),
             TokenError::invalid);
+  EXPECT_EQ(
+      error_of(t.verify(t.issue("u", "customer", std::chrono::seconds(60), "elsewhere", "sid-1"),
+                        "emporium")),
+      TokenError::invalid);
   auto s = settings();
   s.issuer = "someone-else";
   Tokens foreign(s);
-  EXPECT_EQ(error_of(t.verify(foreign.issue_access("u", "customer"), "emporium")),
+  EXPECT_EQ(error_of(t.verify(foreign.issue_access("u", "customer", "sid-1"), "emporium")),
             TokenError::invalid);
   for (const std::string& bad :
        std::vector<std::string>{"", "a.b.c", "not-a-token", std::string(5000, 'a')}) {
@@ -62,7 +65,7 @@ TEST(Tokens, WrongKeyAudienceIssuerOrShapeIsInvalid) {
 
 TEST(Tokens, AlgNoneIsRefused) {
   Tokens t(settings());
-  const auto real = t.issue_access("u", "admin");
+  const auto real = t.issue_access("u", "admin", "sid-1");
   const auto dot = real.find('.');
   const auto payload = real.substr(dot + 1, real.rfind('.') - dot - 1);
   // {"alg":"none","typ":"JWT"}
@@ -81,7 +84,7 @@ TEST(Tokens, ServiceTokensAreForTheInternalAudienceOnly) {
   http::Request req;
   req.headers.set("Authorization", "Bearer " + svc);
   EXPECT_TRUE(ok(authenticate_service(req, t)));
-  req.headers.set("Authorization", "Bearer " + t.issue_access("u", "admin"));
+  req.headers.set("Authorization", "Bearer " + t.issue_access("u", "admin", "sid-1"));
   EXPECT_TRUE(!ok(authenticate_service(req, t)));
 }
 

@@ -57,7 +57,7 @@ class CartHandlers : public ::testing::Test {
     }
     req.body = std::move(body);
     req.request_id = "req-1";
-    req.headers.set("Authorization", "Bearer " + tokens.issue_access(caller, role));
+    req.headers.set("Authorization", "Bearer " + tokens.issue_access(caller, role, "sid-1"));
     return req;
   }
 

@@ -61,7 +61,7 @@ struct GatewayProxy : ::testing::Test {
     r.request_id = "req-1";
     return r;
   }
-  std::string bearer() const { return "Bearer " + tokens.issue_access("u1", "customer"); }
+  std::string bearer() const { return "Bearer " + tokens.issue_access("u1", "customer", "sid-1"); }
 
   FakeUpstream upstream;
   auth::Tokens tokens;

@@ -66,34 +66,58 @@ std::int64_t FakeStore::count() {
   return static_cast<std::int64_t>(users.size());
 }
 
-bool FakeStore::update_profile(const std::string& id, const std::string& name,
-                               const std::optional<std::string>& password_hash,
-                               const std::string& now) {
+std::vector<std::string> FakeStore::live_families(const std::string& user_id) const {
+  std::vector<std::string> out;
+  for (const auto& [hash, row] : refresh) {
+    if (row.user_id == user_id && !row.revoked && row.expires_at > core::unix_seconds() &&
+        std::find(out.begin(), out.end(), row.family) == out.end()) {
+      out.push_back(row.family);
+    }
+  }
+  return out;
+}
+
+ProfileChange FakeStore::update_profile(const std::string& id, const std::string& name,
+                                        const std::optional<std::string>& password_hash,
+                                        const std::string& now) {
   auto* u = find(id);
   if (u == nullptr) {
-    return false;
+    return {};
   }
   u->name = name;
   u->updated_at = now;
+  ProfileChange out{true, {}};
   if (password_hash) {
     u->password_hash = *password_hash;
+    out.ended_sessions = live_families(id);
     for (auto& [hash, row] : refresh) {
       if (row.user_id == id) {
         row.revoked = true;
       }
     }
   }
-  return true;
+  return out;
 }
 
-bool FakeStore::set_role(const std::string& id, const std::string& role, const std::string& now) {
+std::optional<std::vector<std::string>> FakeStore::set_role(const std::string& id,
+                                                            const std::string& role,
+                                                            const std::string& now) {
   auto* u = find(id);
   if (u == nullptr) {
-    return false;
+    return std::nullopt;
   }
   u->role = role;
   u->updated_at = now;
-  return true;
+  auto families = live_families(id);
+  for (const auto& f : families) {
+    const auto renamed = core::new_id();
+    for (auto& [hash, row] : refresh) {
+      if (row.family == f) {
+        row.family = renamed;
+      }
+    }
+  }
+  return families;
 }
 
 void FakeStore::add_refresh(const std::string& token_hash, const std::string& family,
@@ -116,7 +140,7 @@ Rotation FakeStore::rotate_refresh(const std::string& old_hash, const std::strin
     return {};
   }
   auto& row = it->second;
-  Rotation out{RotateOutcome::rotated, row.user_id};
+  Rotation out{RotateOutcome::rotated, row.user_id, row.family};
   if (row.used || row.revoked) {
     revoke_family(row.family);
     out.outcome = RotateOutcome::reused;
@@ -131,13 +155,29 @@ Rotation FakeStore::rotate_refresh(const std::string& old_hash, const std::strin
   return out;
 }
 
-bool FakeStore::revoke_family_of(const std::string& token_hash) {
+std::optional<std::string> FakeStore::revoke_family_of(const std::string& token_hash) {
   auto it = refresh.find(token_hash);
   if (it == refresh.end()) {
-    return false;
+    return std::nullopt;
   }
   revoke_family(it->second.family);
-  return true;
+  return it->second.family;
+}
+
+void FakeStore::add_revocations(const std::vector<auth::Revocation>& rs, std::int64_t now_ms) {
+  for (const auto& r : rs) {
+    revocations[r.sid] = {r.expires_at, now_ms};
+  }
+}
+
+std::vector<auth::Revocation> FakeStore::revocations_after(std::int64_t after_ms) {
+  std::vector<auth::Revocation> out;
+  for (const auto& [sid, e] : revocations) {
+    if (e.second > after_ms && e.first >= core::unix_seconds()) {
+      out.push_back({sid, e.first});
+    }
+  }
+  return out;
 }
 
 core::Result<std::string, Error> FakePasswords::hash(std::string_view password) {

@@ -32,22 +32,28 @@ class FakeStore final : public Store {
   std::optional<User> by_id(const std::string& id) override;
   std::vector<User> list(std::int64_t limit, std::int64_t offset) override;
   std::int64_t count() override;
-  bool update_profile(const std::string& id, const std::string& name,
-                      const std::optional<std::string>& password_hash,
-                      const std::string& now) override;
-  bool set_role(const std::string& id, const std::string& role, const std::string& now) override;
+  ProfileChange update_profile(const std::string& id, const std::string& name,
+                               const std::optional<std::string>& password_hash,
+                               const std::string& now) override;
+  std::optional<std::vector<std::string>> set_role(const std::string& id, const std::string& role,
+                                                   const std::string& now) override;
   void add_refresh(const std::string& token_hash, const std::string& family,
                    const std::string& user_id, std::int64_t expires_at) override;
   Rotation rotate_refresh(const std::string& old_hash, const std::string& new_hash,
                           std::int64_t new_expires_at) override;
-  bool revoke_family_of(const std::string& token_hash) override;
+  std::optional<std::string> revoke_family_of(const std::string& token_hash) override;
+  void add_revocations(const std::vector<auth::Revocation>& rs, std::int64_t now_ms) override;
+  std::vector<auth::Revocation> revocations_after(std::int64_t after_ms) override;
 
   std::vector<User> users;                    // in insertion order
   std::map<std::string, RefreshRow> refresh;  // by token hash
-  std::vector<bus::Event> outbox;             // events committed
+  std::vector<bus::Event> outbox;             // events committed with inserts
+  // Recorded revocations: sid -> (expires_at, recorded at ms).
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> revocations;
 
  private:
   void revoke_family(const std::string& family);
+  std::vector<std::string> live_families(const std::string& user_id) const;
   User* find(const std::string& id);
 };
 

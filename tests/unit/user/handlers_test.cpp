@@ -55,6 +55,8 @@ class UserHandlers : public ::testing::Test {
   }
   http::Response refresh_from_cookie(const std::string& cookie_header) {
     http::Request req;
+    req.method = "POST";
+    req.headers.set("Content-Type", "application/json");
     req.headers.set("Cookie", cookie_header);
     return handlers_.refresh(req, RefreshInput{});
   }
@@ -66,12 +68,16 @@ class UserHandlers : public ::testing::Test {
   FakePasswords passwords_;
   auth::Tokens tokens_{token_settings()};
   int events_written_ = 0;
-  Handlers handlers_{store_, passwords_, tokens_,
+  Sessions sessions_{store_, tokens_, nullptr};
+  Handlers handlers_{store_,
+                     passwords_,
+                     tokens_,
+                     sessions_,
                      Settings{.refresh_ttl = std::chrono::seconds(3600), .cookie_secure = true},
                      [this] { ++events_written_; }};
   http::Request req_;
-  auth::Identity ann_{"u-ann", "customer", "jti-1"};
-  auth::Identity admin_{"u-admin", "admin", "jti-2"};
+  auth::Identity ann_{"u-ann", "customer", "jti-1", "sid-ann"};
+  auth::Identity admin_{"u-admin", "admin", "jti-2", "sid-admin"};
 };
 
 TEST_F(UserHandlers, RegisterAnswers201AndEmitsTheEventThenRefusesTheSameEmail) {

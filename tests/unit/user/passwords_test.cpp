@@ -39,7 +39,8 @@ TEST(Argon2Passwords, RegisterStoresAHashNotThePassword) {
   auth::TokenSettings settings;
   settings.secret = "unit-test-secret-unit-test-secret!!";
   const auth::Tokens tokens(settings);
-  Handlers handlers(store, passwords, tokens, Settings{}, [] {});
+  Sessions sessions(store, tokens, nullptr);
+  Handlers handlers(store, passwords, tokens, sessions, Settings{}, [] {});
   http::Request req;
   auto res = handlers.register_user(req, RegisterInput{"ann@example.com", "ann-password", "Ann"});
   ASSERT_EQ(res.status, 201);
