@@ -61,7 +61,7 @@ struct Serve {
     return request_from(source, method, port, target, body, h);
   }
   double metric(const std::string& name) {
-    auto res = request("GET", port, "/metrics");
+    auto res = request("GET", admin_port(port), "/metrics");
     if (!res) {
       return -1;
     }
