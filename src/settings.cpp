@@ -52,11 +52,13 @@ std::vector<config::KeyDef> server_keys() {
 std::vector<config::KeyDef> concurrency_keys() {
   return {
       {"max_concurrent_sign_in", Kind::integer, "0",
-       "Sign-ins (argon2id) in flight at most; 0: the number of cores", 0, 100'000},
+       "Sign-ins (argon2id) in flight at most; 0: one fewer than the cores (at least 1)", 0,
+       100'000},
       {"max_concurrent_signup", Kind::integer, "0",
-       "Registrations (argon2id) in flight at most; 0: the number of cores", 0, 100'000},
+       "Registrations (argon2id) in flight at most; 0: one fewer than the cores (at least 1)", 0,
+       100'000},
       {"max_concurrent_password", Kind::integer, "0",
-       "Profile and password changes (argon2id) in flight at most; 0: the number of cores", 0,
+       "Profile and password changes (argon2id) in flight at most; 0: one fewer than the cores", 0,
        100'000},
       {"max_concurrent_refresh", Kind::integer, "32", "Token refreshes in flight at most", 1,
        100'000},

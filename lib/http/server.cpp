@@ -126,6 +126,14 @@ bool hashes_passwords(RouteClass c) {
 // a core's share against a thread at nice 0).
 constexpr int kHashingNice = 10;
 
+// Threads for password hashing, and the default limit of each hashing
+// class: one core fewer than there are (at least one), so a sign-in flood
+// leaves a core to everything else.
+std::size_t hashing_threads() {
+  const std::size_t cores = std::thread::hardware_concurrency();
+  return cores > 1 ? cores - 1 : 1;
+}
+
 // A 503 that says when to come back, for requests shed under load.
 Response overloaded() {
   Response res = problem(503, "The server is busy; retry shortly");
@@ -194,9 +202,8 @@ struct Server::Impl {
                        "Requests answered 503 at once because the blocking pool's queue or "
                        "their route class's concurrency limit was full, by route class.",
                        {"class"})) {
-    const std::size_t cores = std::max(1U, std::thread::hardware_concurrency());
     for (std::size_t k = 0; k < kRouteClasses; ++k) {
-      class_limits[k] = opts.class_limits[k] != 0 ? opts.class_limits[k] : cores;
+      class_limits[k] = opts.class_limits[k] != 0 ? opts.class_limits[k] : hashing_threads();
     }
   }
 
@@ -734,7 +741,7 @@ void Server::run(bool handle_signals) {
                                             : std::max(1U, std::thread::hardware_concurrency());
   i.pool.emplace(std::max(1U, i.opts.blocking_threads));
   i.ops_pool.emplace(2);
-  i.hashing_pool.emplace(std::max(1U, std::thread::hardware_concurrency()), kHashingNice);
+  i.hashing_pool.emplace(static_cast<unsigned>(hashing_threads()), kHashingNice);
   for (unsigned k = 0; k < n; ++k) {
     auto w = std::make_unique<Impl::Worker>();
     w->guard.emplace(w->ctx.get_executor());

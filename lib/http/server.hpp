@@ -18,8 +18,8 @@ namespace emporium::http {
 inline constexpr std::size_t kRouteClasses = static_cast<std::size_t>(RouteClass::write) + 1;
 
 // The per-class concurrency limits a server starts with: sign-in,
-// registration and password changes (argon2id) at the core count (0), the
-// rest sized to share the blocking pool's queue.
+// registration and password changes (argon2id) at one fewer than the
+// cores (0), the rest sized to share the blocking pool's queue.
 constexpr std::array<std::size_t, kRouteClasses> default_class_limits() {
   std::array<std::size_t, kRouteClasses> l{};
   l[static_cast<std::size_t>(RouteClass::ops)] = 0;  // unused: never limited
@@ -46,7 +46,8 @@ struct ServerOptions {
   // Blocking requests waiting for a pool thread at most; more get a 503.
   std::size_t blocking_queue = 256;
   // Requests of each RouteClass (indexed by the enum) in flight or queued on
-  // the blocking pool at most; more get a 503. 0: the number of cores.
+  // the blocking pool at most; more get a 503. 0: one fewer than the cores
+  // (at least 1).
   // Ops requests are never limited: they run on a small pool of their own.
   std::array<std::size_t, kRouteClasses> class_limits = default_class_limits();
   std::size_t max_header_bytes = std::size_t{16} * 1024;  // larger: 431

@@ -464,26 +464,29 @@ TEST(ServerShedding, OverAClassLimitOrAFullQueueA503AtOnceWhileOpsAnswer) {
   EXPECT_NE(shed->head.find("application/problem+json"), std::string::npos) << shed->head;
   EXPECT_NE(shed->body.find("\"status\":503"), std::string::npos) << shed->body;
 
-  // The second pool thread and the one queue place fill with reads; the
-  // next read finds the queue full.
+  // Sign-ins run on threads of their own: the blocking pool's two threads
+  // and its one queue place fill with reads; the next read finds the queue
+  // full.
   Client c("127.0.0.14", server.port());
   Client d("127.0.0.15", server.port());
+  Client e("127.0.0.16", server.port());
   ASSERT_TRUE(c.send(get("/slow")));
   ASSERT_TRUE(d.send(get("/slow")));
-  while (running.load() < 2) {
+  while (running.load() < 3) {
     std::this_thread::sleep_for(5ms);
   }
-  std::this_thread::sleep_for(50ms);
-  Client e("127.0.0.16", server.port());
+  ASSERT_TRUE(e.send(get("/slow")));
+  std::this_thread::sleep_for(100ms);
+  Client f("127.0.0.17", server.port());
   start = Clock::now();
-  auto full = e.exchange(get("/slow"), 2s);
+  auto full = f.exchange(get("/slow"), 2s);
   ASSERT_TRUE(full);
   EXPECT_EQ(full->status, 503);
   EXPECT_LT(ms_since(start), 200.0);
 
   // Probes and scrapes are answered at once, the pool being full.
   for (const char* ops : {"/readyz", "/metrics", "/healthz"}) {
-    Client probe("127.0.0.17", server.port());
+    Client probe("127.0.0.18", server.port());
     start = Clock::now();
     auto r = probe.exchange(get(ops), 2s);
     ASSERT_TRUE(r) << ops;
@@ -491,7 +494,7 @@ TEST(ServerShedding, OverAClassLimitOrAFullQueueA503AtOnceWhileOpsAnswer) {
     EXPECT_LT(ms_since(start), 200.0) << ops << " waited behind shop traffic";
   }
   // The admitted requests complete.
-  for (Client* done : {&a, &c, &d}) {
+  for (Client* done : {&a, &c, &d, &e}) {
     auto r = done->read_one(5s);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
