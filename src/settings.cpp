@@ -29,10 +29,18 @@ std::vector<config::KeyDef> server_keys() {
        "Threads for handlers that block on storage or upstreams", 1, 1024},
       {"max_connections", Kind::integer, "10000",
        "Open connections at most; more are closed at once", 1, 1'000'000},
+      {"max_connections_per_client", Kind::integer, "256",
+       "Open connections from one client address at most; more are closed at once; 0: no cap", 0,
+       1'000'000},
+      {"blocking_queue", Kind::integer, "256",
+       "Requests waiting for a blocking thread at most; more are answered 503 at once", 0,
+       1'000'000},
       {"max_header_bytes", Kind::integer, "16384", "Request header size limit (431 above it)", 1024,
        1 << 20},
       {"max_body_bytes", Kind::integer, "1048576", "Request body size limit (413 above it)", 0,
        1 << 30},
+      {"header_timeout", Kind::duration, "5s",
+       "Time a new connection has to send its first request line"},
       {"read_timeout", Kind::duration, "10s", "Time allowed to receive a whole request"},
       {"idle_timeout", Kind::duration, "60s", "Keep-alive time to wait for the next request"},
       {"write_timeout", Kind::duration, "10s", "Time allowed to send a whole response"},
@@ -69,6 +77,30 @@ std::vector<config::KeyDef> limit_keys() {
       {"sign_in_backoff_base", Kind::duration, "1s",
        "First backoff of an account; each further failure doubles it"},
       {"sign_in_backoff_max", Kind::duration, "15m", "Longest backoff of an account"},
+  };
+}
+
+// Requests of each route class in flight or queued on the blocking pool at
+// most (more are answered 503 at once), keyed "max_concurrent_<class>".
+std::vector<config::KeyDef> concurrency_keys() {
+  return {
+      {"max_concurrent_sign_in", Kind::integer, "0",
+       "Sign-ins (argon2id) in flight at most; 0: one fewer than the cores (at least 1)", 0,
+       100'000},
+      {"max_concurrent_signup", Kind::integer, "0",
+       "Registrations (argon2id) in flight at most; 0: one fewer than the cores (at least 1)", 0,
+       100'000},
+      {"max_concurrent_password", Kind::integer, "0",
+       "Profile and password changes (argon2id) in flight at most; 0: one fewer than the cores", 0,
+       100'000},
+      {"max_concurrent_refresh", Kind::integer, "32", "Token refreshes in flight at most", 1,
+       100'000},
+      {"max_concurrent_internal", Kind::integer, "256",
+       "Service-to-service requests (/internal/) in flight at most", 1, 100'000},
+      {"max_concurrent_read", Kind::integer, "192", "Other GET and HEAD requests in flight at most",
+       1, 100'000},
+      {"max_concurrent_write", Kind::integer, "128",
+       "Other POST, PUT, PATCH and DELETE requests in flight at most", 1, 100'000},
   };
 }
 
@@ -172,8 +204,8 @@ std::vector<config::KeyDef> backup_keys() {
 const std::vector<config::KeyDef>& settings_schema() {
   static const std::vector<config::KeyDef> schema = [] {
     std::vector<config::KeyDef> all;
-    for (const auto& part : {server_keys(), limit_keys(), backend_keys(), account_keys(),
-                             peer_keys(), backup_keys()}) {
+    for (const auto& part : {server_keys(), limit_keys(), concurrency_keys(), backend_keys(),
+                             account_keys(), peer_keys(), backup_keys()}) {
       all.insert(all.end(), part.begin(), part.end());
     }
     return all;
@@ -189,8 +221,18 @@ http::ServerOptions server_options(const config::Config& c) {
   o.io_threads = static_cast<unsigned>(c.integer("io_threads"));
   o.blocking_threads = static_cast<unsigned>(c.integer("blocking_threads"));
   o.max_connections = static_cast<std::size_t>(c.integer("max_connections"));
+  o.max_connections_per_client = static_cast<std::size_t>(c.integer("max_connections_per_client"));
+  o.blocking_queue = static_cast<std::size_t>(c.integer("blocking_queue"));
+  for (std::size_t k = 0; k < http::kRouteClasses; ++k) {
+    const auto cls = static_cast<http::RouteClass>(k);
+    if (cls != http::RouteClass::ops) {
+      o.class_limits[k] =
+          static_cast<std::size_t>(c.integer("max_concurrent_" + std::string(http::name(cls))));
+    }
+  }
   o.max_header_bytes = static_cast<std::size_t>(c.integer("max_header_bytes"));
   o.max_body_bytes = static_cast<std::size_t>(c.integer("max_body_bytes"));
+  o.header_timeout = c.duration("header_timeout");
   o.read_timeout = c.duration("read_timeout");
   o.idle_timeout = c.duration("idle_timeout");
   o.write_timeout = c.duration("write_timeout");

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -7,10 +8,30 @@
 
 #include "http/ops.hpp"
 #include "http/pipeline.hpp"
+#include "http/route_class.hpp"
 #include "http/router.hpp"
 #include "obs/metrics.hpp"
 
 namespace emporium::http {
+
+// How many RouteClass values there are (write is the last).
+inline constexpr std::size_t kRouteClasses = static_cast<std::size_t>(RouteClass::write) + 1;
+
+// The per-class concurrency limits a server starts with: sign-in,
+// registration and password changes (argon2id) at one fewer than the
+// cores (0), the rest sized to share the blocking pool's queue.
+constexpr std::array<std::size_t, kRouteClasses> default_class_limits() {
+  std::array<std::size_t, kRouteClasses> l{};
+  l[static_cast<std::size_t>(RouteClass::ops)] = 0;  // unused: never limited
+  l[static_cast<std::size_t>(RouteClass::sign_in)] = 0;
+  l[static_cast<std::size_t>(RouteClass::signup)] = 0;
+  l[static_cast<std::size_t>(RouteClass::password)] = 0;
+  l[static_cast<std::size_t>(RouteClass::refresh)] = 32;
+  l[static_cast<std::size_t>(RouteClass::internal)] = 256;
+  l[static_cast<std::size_t>(RouteClass::read)] = 192;
+  l[static_cast<std::size_t>(RouteClass::write)] = 128;
+  return l;
+}
 
 struct ServerOptions {
   std::string host = "0.0.0.0";
@@ -18,8 +39,20 @@ struct ServerOptions {
   unsigned io_threads = 0;              // 0: one per core
   unsigned blocking_threads = 16;       // pool for RouteOptions::blocking handlers
   std::size_t max_connections = 10000;  // further connections are closed at once
+  // Open connections from one client address at most (0: no cap); more are
+  // closed at once. Above 90 % of max_connections, the connection idle
+  // longest between keep-alive requests is closed for each new one.
+  std::size_t max_connections_per_client = 256;
+  // Blocking requests waiting for a pool thread at most; more get a 503.
+  std::size_t blocking_queue = 256;
+  // Requests of each RouteClass (indexed by the enum) in flight or queued on
+  // the blocking pool at most; more get a 503. 0: one fewer than the cores
+  // (at least 1).
+  // Ops requests are never limited: they run on a small pool of their own.
+  std::array<std::size_t, kRouteClasses> class_limits = default_class_limits();
   std::size_t max_header_bytes = std::size_t{16} * 1024;  // larger: 431
   std::size_t max_body_bytes = std::size_t{1024} * 1024;  // larger: 413
+  std::chrono::milliseconds header_timeout{5'000};        // accept to the first request line
   std::chrono::milliseconds read_timeout{10'000};         // whole request, first byte to last
   std::chrono::milliseconds idle_timeout{60'000};         // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{10'000};        // whole response
