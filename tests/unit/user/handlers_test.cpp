@@ -112,7 +112,7 @@ TEST_F(UserHandlers, RegisterAnswers201AndEmitsTheEventThenRefusesTheSameEmail) 
 TEST_F(UserHandlers, ConcealedRegistrationAnswersAlikeAndTellsTheOwner) {
   FakePasswords passwords;
   int written = 0;
-  Handlers concealed(store_, passwords, tokens_, Settings{.conceal_accounts = true},
+  Handlers concealed(store_, passwords, tokens_, sessions_, Settings{.conceal_accounts = true},
                      [&written] { ++written; });
   auto fresh =
       concealed.register_user(req_, RegisterInput{"bob@example.com", "bob-password", "Bob"});

@@ -6,6 +6,7 @@
 
 #include "fakes.hpp"
 #include "user/handlers.hpp"
+#include "user/sessions.hpp"
 
 namespace emporium::user {
 namespace {
@@ -86,8 +87,10 @@ class ThrottledLogin : public ::testing::Test {
   testing::FakePasswords passwords_;
   auth::Tokens tokens_{auth::TokenSettings{.secret = "unit-test-secret-unit-test-secret!!"}};
   MemoryThrottle throttle_;
-  Handlers handlers_{store_, passwords_, tokens_, Settings{.refresh_ttl = std::chrono::hours(1)},
-                     [] {},  &throttle_};
+  Sessions sessions_{store_, tokens_, nullptr};
+  Handlers handlers_{
+      store_, passwords_, tokens_, sessions_, Settings{.refresh_ttl = std::chrono::hours(1)},
+      [] {},  &throttle_};
   http::Request req_;
 };
 
