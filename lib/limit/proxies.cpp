@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <ranges>
 
 #include "config/config.hpp"
 
@@ -133,8 +132,8 @@ std::optional<Address> client_address(std::string_view remote, const http::Heade
   }
   const auto hops = forwarded_for(headers);
   Address client = *peer;
-  for (const auto entry : std::views::reverse(hops)) {
-    auto hop = parse_address(entry);
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    auto hop = parse_address(*it);
     if (!hop) {
       break;
     }
