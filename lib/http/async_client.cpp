@@ -81,8 +81,9 @@ bool needs_body(std::string_view method) {
 // Accept, a JSON Content-Type for a body unless the caller set one, the
 // request id, then the caller's headers; Content-Length for a body or a
 // method that carries one.
-BeastRequest make_request(std::string_view method, std::string target, std::string_view authority,
-                          std::string_view body, const CallOptions& options) {
+BeastRequest make_request(std::string_view method, const std::string& target,
+                          std::string_view authority, std::string_view body,
+                          const CallOptions& options) {
   BeastRequest req;
   req.version(11);
   req.method_string(method);

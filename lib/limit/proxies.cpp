@@ -132,7 +132,8 @@ std::optional<Address> client_address(std::string_view remote, const http::Heade
   }
   const auto hops = forwarded_for(headers);
   Address client = *peer;
-  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+  // Right to left (a reverse view would not compile with clang 14).
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {  // NOLINT(modernize-loop-convert)
     auto hop = parse_address(*it);
     if (!hop) {
       break;

@@ -32,12 +32,12 @@ class Routes {
       : listener_(listener), local_(local), expose_internal_(expose_internal) {}
 
   void add_public(std::string_view method, std::string_view path, http::Handler h,
-                  http::RouteOptions o = {}) {
+                  const http::RouteOptions& o = {}) {
     listener_.add(method, path, h, o);
     local_.add(method, path, std::move(h), o);
   }
   void add_internal(std::string_view method, std::string_view path, http::Handler h,
-                    http::RouteOptions o = {}) {
+                    const http::RouteOptions& o = {}) {
     if (expose_internal_) {
       listener_.add(method, path, h, o);
     }
@@ -45,7 +45,7 @@ class Routes {
   }
   // Every path under `prefix`, on the listener only (the gateway's routes).
   void add_edge_prefix(std::string_view prefix, http::Handler h, http::RouteOptions o = {}) {
-    listener_.add_prefix(prefix, std::move(h), o);
+    listener_.add_prefix(prefix, std::move(h), std::move(o));
   }
 
  private:
