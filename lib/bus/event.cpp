@@ -105,25 +105,25 @@ const boost::json::string& string_member(const boost::json::object& o, std::stri
   return v->get_string();
 }
 
-bool match_words(const std::vector<std::string_view>& p, std::size_t pi,
-                 const std::vector<std::string_view>& k, std::size_t ki) noexcept {
-  while (pi < p.size()) {
-    if (p[pi] == "#") {
-      // '#' takes zero or more words: try every split.
-      for (std::size_t skip = ki; skip <= k.size(); ++skip) {
-        if (match_words(p, pi + 1, k, skip)) {
-          return true;
-        }
+// AMQP topic matching: `*` is one word, `#` zero or more. Which prefixes of
+// the key the pattern's words so far can match, word by word: O(|p| x |k|),
+// where trying every split at each `#` is exponential in their number.
+bool match_words(const std::vector<std::string_view>& p, const std::vector<std::string_view>& k) {
+  std::vector<char> reach(k.size() + 1, 0);
+  reach[0] = 1;
+  for (const auto word : p) {
+    if (word == "#") {
+      for (std::size_t j = 1; j <= k.size(); ++j) {
+        reach[j] = static_cast<char>(reach[j] != 0 || reach[j - 1] != 0);
       }
-      return false;
+      continue;
     }
-    if (ki == k.size() || (p[pi] != "*" && p[pi] != k[ki])) {
-      return false;
+    for (std::size_t j = k.size(); j > 0; --j) {
+      reach[j] = static_cast<char>(reach[j - 1] != 0 && (word == "*" || word == k[j - 1]));
     }
-    ++pi;
-    ++ki;
+    reach[0] = 0;
   }
-  return ki == k.size();
+  return reach[k.size()] != 0;
 }
 
 }  // namespace
@@ -192,7 +192,7 @@ Event decode(std::string_view json) {
 
 bool topic_matches(std::string_view pattern, std::string_view key) noexcept {
   try {
-    return match_words(split_words(pattern), 0, split_words(key), 0);
+    return match_words(split_words(pattern), split_words(key));
   } catch (...) {  // allocation failure
     return false;
   }

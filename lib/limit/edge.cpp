@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "cache/redis.hpp"
+#include "config/config.hpp"
 #include "core/worker.hpp"
 #include "http/problem.hpp"
 
@@ -23,7 +24,7 @@ std::unique_ptr<cache::RedisCache> open_redis(const EdgeOptions& o) {
   }
   auto address = cache::parse_redis_url(o.redis_url);
   if (!address) {
-    throw std::invalid_argument("invalid redis_url");
+    throw config::ConfigError("invalid value for redis_url: must be redis://[[user]:password@]host[:port][/db]");
   }
   return std::make_unique<cache::RedisCache>(cache::RedisOptions{
       .address = *address,
@@ -176,7 +177,16 @@ std::vector<std::string> EdgeLimiter::keys_for(const http::Request& req, std::st
 std::optional<Decision> EdgeLimiter::shared(const std::vector<std::string>& keys, const Policy& p,
                                             std::uint64_t* refusing) {
   const auto period_us = std::chrono::duration_cast<std::chrono::microseconds>(p.period).count();
-  auto r = redis_->eval_integers(ratelimit_script(), keys,
+  // Each key names its quota: processes configured with other quotas (a
+  // rollout changing a limit, or a test beside a shop) keep separate counts
+  // instead of reading one another's timestamps as their own.
+  const std::string quota = ":" + std::to_string(p.limit) + "/" + std::to_string(p.period.count());
+  std::vector<std::string> named;
+  named.reserve(keys.size());
+  for (const auto& k : keys) {
+    named.push_back(k + quota);
+  }
+  auto r = redis_->eval_integers(ratelimit_script(), named,
                                  {std::to_string(period_us), std::to_string(p.limit)});
   if (!r || r->size() != 5) {
     fallback_.inc();

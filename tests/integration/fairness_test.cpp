@@ -193,10 +193,24 @@ double metric(const std::string& text, const std::string& series) {
   return std::stod(text.substr(at + series.size() + 2));
 }
 
+// Where the server listening on `port` serves /metrics: the binary's admin
+// listener, or the same port for a server of this process's own.
+std::uint16_t metrics_port(std::uint16_t port) {
+  try {
+    return admin_port(port);
+  } catch (const std::runtime_error&) {
+    return port;
+  }
+}
+
 double metric_from(std::uint16_t port, const std::string& series) {
-  Client c("127.0.0.1", port);
+  Client c("127.0.0.1", metrics_port(port));
   auto r = c.exchange(get("/metrics"), 5s);
-  return r ? metric("\n" + r->body, series) : -1;
+  if (!r || r->status != 200) {
+    ADD_FAILURE() << "no metrics from the server on port " << port;
+    return -1;
+  }
+  return metric("\n" + r->body, series);
 }
 
 // Raises this process's open-files soft limit to its hard limit (the

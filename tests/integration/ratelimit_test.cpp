@@ -196,19 +196,29 @@ struct Replicas {
   Serve b;
 };
 
+// The gateway proxies on its I/O threads, where a check never waits for
+// Redis: each replica decides in-process and charges Redis in the background,
+// and refuses what Redis found over quota from then on. So the two replicas
+// together admit the quota and at most one more each, not a quota each.
 TEST(RateLimitRedis, TwoGatewaysShareOneQuotaAndFallBackWhenRedisStops) {
   auto redis = PrivateServer::redis();
   Replicas shop(redis->url());
   auto read = [](Serve& g, const std::string& from) {
-    return status_of(g.from(from, "GET", "/api/products"));
+    const int status = status_of(g.from(from, "GET", "/api/products"));
+    std::this_thread::sleep_for(300ms);  // the background charge reaches Redis
+    return status;
   };
-  EXPECT_EQ(read(shop.a, "127.0.0.2"), 200);
-  EXPECT_EQ(read(shop.b, "127.0.0.2"), 200);
-  EXPECT_EQ(read(shop.a, "127.0.0.2"), 200);
-  EXPECT_EQ(read(shop.b, "127.0.0.2"), 200);
-  EXPECT_EQ(read(shop.a, "127.0.0.2"), 429) << "four reads in all, whichever replica served them";
+  int admitted = 0;
+  for (int i = 0; i < 10; ++i) {
+    const int status = read(i % 2 == 0 ? shop.a : shop.b, "127.0.0.2");
+    ASSERT_TRUE(status == 200 || status == 429) << status;
+    admitted += status == 200 ? 1 : 0;
+  }
+  EXPECT_GE(admitted, 4);
+  EXPECT_LE(admitted, 6) << "a quota of 4 shared by two replicas, not 4 each";
+  EXPECT_EQ(read(shop.a, "127.0.0.2"), 429);
   EXPECT_EQ(read(shop.b, "127.0.0.2"), 429);
-  EXPECT_EQ(read(shop.b, "127.0.0.3"), 200);
+  EXPECT_EQ(read(shop.b, "127.0.0.3"), 200) << "another address has its own quota";
   EXPECT_EQ(shop.a.metric("emporium_rate_limit_fallback_total"), 0);
 
   redis->run("stop");
@@ -216,9 +226,15 @@ TEST(RateLimitRedis, TwoGatewaysShareOneQuotaAndFallBackWhenRedisStops) {
     EXPECT_EQ(read(shop.a, "127.0.0.4"), 200) << i;
   }
   EXPECT_EQ(read(shop.a, "127.0.0.4"), 429) << "limited in-process while Redis is away";
-  EXPECT_GE(shop.a.metric("emporium_rate_limit_fallback_total"), 5);
-  const auto& log = shop.a.process.output();
   const std::string down = "rate limit store unavailable";
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while ((shop.a.metric("emporium_rate_limit_fallback_total") < 1 ||
+          shop.a.process.output().find(down) == std::string::npos) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_GE(shop.a.metric("emporium_rate_limit_fallback_total"), 1);
+  const auto log = shop.a.process.output();
   const auto first = log.find(down);
   ASSERT_NE(first, std::string::npos) << log;
   EXPECT_EQ(log.find(down, first + 1), std::string::npos) << "logged once per outage";

@@ -432,8 +432,8 @@ std::filesystem::path repo_root() {
   if (const char* root = std::getenv("EMPORIUM_SOURCE_DIR"); root != nullptr && *root != '\0') {
     return root;
   }
-  // tests/integration/support.cpp -> the repository root
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  // Absolute, from the build; __FILE__ may be relative (ccache's base_dir).
+  return EMPORIUM_SOURCE_ROOT;
 }
 
 std::string local_services(const std::string& verb, const std::filesystem::path& dir,
