@@ -24,7 +24,8 @@ std::unique_ptr<cache::RedisCache> open_redis(const EdgeOptions& o) {
   }
   auto address = cache::parse_redis_url(o.redis_url);
   if (!address) {
-    throw config::ConfigError("invalid value for redis_url: must be redis://[[user]:password@]host[:port][/db]");
+    throw config::ConfigError(
+        "invalid value for redis_url: must be redis://[[user]:password@]host[:port][/db]");
   }
   return std::make_unique<cache::RedisCache>(cache::RedisOptions{
       .address = *address,
