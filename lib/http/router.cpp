@@ -122,7 +122,8 @@ bool decode_params(const Route& r, const std::vector<std::string_view>& parts,
 
 void Router::add(std::string_view method, std::string_view path_template, Handler handler,
                  RouteOptions options) {
-  Route r{std::string(method), std::string(path_template), std::move(handler), options, {}};
+  Route r{
+      std::string(method), std::string(path_template), std::move(handler), std::move(options), {}};
   for (auto seg : split_path(path_template)) {
     const bool open = seg.find('{') != std::string_view::npos;
     const bool close = seg.find('}') != std::string_view::npos;
@@ -148,7 +149,7 @@ void Router::add_prefix(std::string_view prefix, Handler handler, RouteOptions o
   while (p.size() > 1 && p.back() == '/') {
     p.pop_back();
   }
-  Route r{"*", p == "/" ? "/*" : p + "/*", std::move(handler), options, {}};
+  Route r{"*", p == "/" ? "/*" : p + "/*", std::move(handler), std::move(options), {}};
   prefixes_.emplace_back(std::move(p), std::move(r));
 }
 
