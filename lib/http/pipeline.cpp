@@ -229,10 +229,7 @@ std::optional<Response> Pipeline::run(Request& req, const Router::Match& match, 
       res = produce();
     }
     if (res) {
-      for (const auto& [k, v] : extra.fields()) {
-        res->headers.add(k, v);
-      }
-      decorate(req, *res);
+      complete(req, *res, extra);
     }
   } catch (...) {
     // Only allocation failure can land here; answer without touching the heap much.
@@ -241,13 +238,25 @@ std::optional<Response> Pipeline::run(Request& req, const Router::Match& match, 
   }
   in_flight_.dec();
   if (res) {
-    try {
-      observe(req, match, *res, start);
-    } catch (...) {
-      // Observability must never fail a request.
-    }
+    record(req, match, *res, start);
   }
   return res;
+}
+
+void Pipeline::complete(const Request& req, Response& res, const Headers& extra) const {
+  for (const auto& [k, v] : extra.fields()) {
+    res.headers.add(k, v);
+  }
+  decorate(req, res);
+}
+
+void Pipeline::record(const Request& req, const Router::Match& match, const Response& res,
+                      Clock::time_point start) const noexcept {
+  try {
+    observe(req, match, res, start);
+  } catch (...) {
+    // Observability must never fail a request.
+  }
 }
 
 void Pipeline::observe(const Request& req, const Router::Match& match, const Response& res,
@@ -336,21 +345,14 @@ boost::asio::awaitable<Response> Pipeline::handle_async(Request& req,
         res = failure(req, thrown);
       }
     }
-    for (const auto& [k, v] : extra.fields()) {
-      res->headers.add(k, v);
-    }
-    decorate(req, *res);
+    complete(req, *res, extra);
   } catch (...) {
     // Only allocation failure can land here; answer without touching the heap much.
     res.emplace();
     res->status = 500;
   }
   in_flight_.dec();
-  try {
-    observe(req, match, *res, start);
-  } catch (...) {
-    // Observability must never fail a request.
-  }
+  record(req, match, *res, start);
   co_return std::move(*res);
 }
 

@@ -73,6 +73,11 @@ class Pipeline {
   Response dispatch(Request& req, const Router::Match& match) const;
   std::optional<Response> dispatch_fast(Request& req, const Router::Match& match) const;
   void decorate(const Request& req, Response& res) const;
+  // The gate's fields, then the security and CORS headers, on the answer.
+  void complete(const Request& req, Response& res, const Headers& extra) const;
+  // observe(), which must never fail the request.
+  void record(const Request& req, const Router::Match& match, const Response& res,
+              Clock::time_point start) const noexcept;
   // Metrics and the access-log line of one answered request.
   void observe(const Request& req, const Router::Match& match, const Response& res,
                Clock::time_point start) const;
