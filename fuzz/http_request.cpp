@@ -62,7 +62,8 @@ struct Shop {
   std::string user_token;
 };
 
-// Never destroyed: the shop's background workers run until the process ends.
+// Made once; stopped at exit (libFuzzer ends with exit()), before the
+// statics its background workers use are destroyed.
 Shop* shop = nullptr;
 
 void replace_all(std::string& s, std::string_view from, const std::string& to) {
@@ -147,13 +148,15 @@ bool read_one(std::string_view& rest, bhttp::request_parser<bhttp::string_body>&
   while (!parser.is_done()) {
     const auto n = parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
     rest.remove_prefix(n);
-    if (ec == bhttp::error::need_more && n != 0) {
-      ec = {};
+    if (ec && ec != bhttp::error::need_more) {
+      return false;
+    }
+    if (n != 0 || parser.is_done()) {
       continue;
     }
-    if (ec == bhttp::error::need_more) {
-      parser.put_eof(ec);
-    }
+    // No progress (in a body, put() takes an empty buffer without asking
+    // for more): the peer has closed, as the server sees it.
+    parser.put_eof(ec);
     if (ec) {
       return false;
     }
@@ -181,6 +184,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   };
   const auto cfg = config::Config::load(settings_schema(), std::nullopt, {}, flags);
   shop = new Shop(cfg);
+  std::atexit([] {
+    delete shop;
+    shop = nullptr;
+  });
   return 0;
 }
 

@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 build=${EMPORIUM_FUZZ_BUILD:-build-fuzz}
 case "$build" in /*) ;; *) build="$root/$build" ;; esac
-targets=(money event email config jwt json_body)
+targets=(money event email config jwt json_body http_request)
 
 build_targets() {
   if [ ! -f "$build/build.ninja" ]; then
@@ -25,11 +25,7 @@ build_targets() {
   fi
   # One at a time, the small ones first (http_request links the whole shop).
   local t
-  # http_request waits for lib/http/server.cpp to compile under clang 14 with
-  # ASan (it fails: "Cannot represent a difference across sections"):
-  # `scripts/fuzz.sh run http_request` once `cmake --build build-fuzz --target
-  # fuzz_http_request` succeeds.
-  for t in money event email config jwt json_body; do
+  for t in "${targets[@]}"; do
     cmake --build "$build" -j "${JOBS:-2}" --target "fuzz_$t"
   done
 }
