@@ -79,9 +79,19 @@ http::Response unauthorized(AuthError error);
 //
 // Holds the process's Denylist of revoked sessions (shared state, not part
 // of the value: reachable through a const Tokens, as every verifier has one).
+//
+// A token that verified is remembered (its exact bytes and audience, up to
+// 10,000 tokens; full, the memory starts over): presented again, as by every
+// request of a signed-in client and every in-process service call, it skips
+// the decode and the HMAC, and only its expiry is checked again. Revocation
+// is never remembered: authenticate() asks the denylist each time.
+class VerifiedTokens;
 class Tokens {
  public:
   explicit Tokens(TokenSettings settings);
+  ~Tokens();
+  Tokens(Tokens&&) noexcept;
+  Tokens& operator=(Tokens&&) noexcept;
 
   // Claims sub, role, iat, exp, iss, aud, jti, and sid when not empty.
   std::string issue(std::string_view subject, std::string_view role, std::chrono::seconds ttl,
@@ -108,6 +118,7 @@ class Tokens {
   std::string kid_;
   std::string previous_kid_;
   std::unique_ptr<Denylist> denylist_;
+  std::unique_ptr<VerifiedTokens> verified_;
 };
 
 // The value of the cookie `name` in the request's Cookie header, if sent.

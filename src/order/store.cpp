@@ -186,6 +186,15 @@ void SqlStore::task_done(const std::string& task_id, const std::string& at) {
   c->exec(kTaskDone, {task_id, at});
 }
 
+void SqlStore::tasks_done(const std::vector<std::string>& task_ids, const std::string& at) {
+  auto c = db_.acquire();
+  db::Transaction tx(*c, true);
+  for (const auto& id : task_ids) {
+    c->exec(kTaskDone, {id, at});
+  }
+  tx.commit();
+}
+
 void SqlStore::task_failed(const std::string& task_id, std::int64_t next_attempt_at,
                            const std::string& error) {
   auto c = db_.acquire();

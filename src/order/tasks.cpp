@@ -1,6 +1,7 @@
 #include "order/tasks.hpp"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "core/ids.hpp"
@@ -48,6 +49,28 @@ void Tasks::done(const Task& task) {
   store_.task_done(task.id, core::now_iso8601());
 }
 
+void Tasks::mark_done(const std::string& task_id) {
+  std::unique_lock lock(done_mutex_);
+  done_queue_.push_back(task_id);
+  if (done_writing_) {
+    return;  // the writer in progress takes it along
+  }
+  done_writing_ = true;
+  while (!done_queue_.empty()) {
+    const auto batch = std::exchange(done_queue_, {});
+    lock.unlock();
+    try {
+      store_.tasks_done(batch, core::now_iso8601());
+    } catch (...) {
+      lock.lock();
+      done_writing_ = false;
+      throw;
+    }
+    lock.lock();
+  }
+  done_writing_ = false;
+}
+
 void Tasks::run(const Task& task, const Order* known) {
   const std::string request_id = "task-" + task.id;
   switch (task.kind) {
@@ -87,7 +110,7 @@ void Tasks::attempt(const Task& task, std::int64_t attempts, const Order* known)
   const std::string kind(to_string(task.kind));
   try {
     if (error.empty()) {
-      store_.task_done(task.id, core::now_iso8601());
+      mark_done(task.id);
       outcomes_.with({kind, "done"}).inc();
       return;
     }

@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/worker.hpp"
 #include "obs/metrics.hpp"
@@ -65,6 +67,12 @@ class Tasks {
 
  private:
   void run(const Task& task, const Order* known);
+  // Records task `task_id` done. Written at once when no other mark is
+  // being written; else left for the writer in progress, which takes every
+  // mark queued meanwhile in its next transaction (a group commit: one
+  // transaction for many orders under load). A mark lost to a failure or a
+  // crash only lets its task run once more, which is harmless.
+  void mark_done(const std::string& task_id);
   void remove_bought(const std::string& order_id, const Order* known,
                      const std::string& request_id);
 
@@ -72,6 +80,9 @@ class Tasks {
   Products& products_;
   Carts& carts_;
   obs::Family<obs::Counter>& outcomes_;
+  std::mutex done_mutex_;
+  std::vector<std::string> done_queue_;  // marks waiting for the writer in progress
+  bool done_writing_ = false;
 };
 
 // The background loop: runs the due tasks every `interval`, or sooner after

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string>
+#include <thread>
+
 #include "auth/auth.hpp"
 
 namespace emporium::auth {
@@ -41,6 +45,28 @@ TEST(Tokens, ExpiredBeyondLeewayIsExpiredWithinLeewayIsValid) {
       TokenError::expired);
   EXPECT_TRUE(ok(t.verify(t.issue("u", "customer", std::chrono::seconds(-5), "emporium", "sid-1"),
                           "emporium")));
+}
+
+// A token verified once is remembered; presented again it still expires on
+// time, keeps its audience, and a token of other bytes is checked in full.
+TEST(Tokens, ARememberedTokenStillExpiresAndKeepsItsAudience) {
+  auto s = settings();
+  s.leeway = std::chrono::seconds(0);
+  Tokens t(s);
+  const auto token = t.issue("u", "customer", std::chrono::seconds(1), "emporium", "sid-1");
+  ASSERT_TRUE(ok(t.verify(token, "emporium")));
+  ASSERT_TRUE(ok(t.verify(token, "emporium")));
+  EXPECT_EQ(error_of(t.verify(token, "emporium-internal")), TokenError::invalid);
+  ASSERT_TRUE(ok(t.verify(token, "emporium")));
+  std::string forged = token;
+  auto& c = forged[forged.size() - 5];  // in the signature, not its padding bits
+  c = c == 'A' ? 'B' : 'A';
+  EXPECT_EQ(error_of(t.verify(forged, "emporium")), TokenError::invalid);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  EXPECT_EQ(error_of(t.verify(token, "emporium")), TokenError::expired);
+  // Verified by another Tokens with another key: no memory is shared.
+  Tokens other(settings("another-unit-test-secret-another!!"));
+  EXPECT_EQ(error_of(other.verify(token, "emporium")), TokenError::invalid);
 }
 
 TEST(Tokens, WrongKeyAudienceIssuerOrShapeIsInvalid) {

@@ -125,6 +125,16 @@ void FakeStore::task_done(const std::string& task_id, const std::string& at) {
   }
 }
 
+void FakeStore::tasks_done(const std::vector<std::string>& task_ids, const std::string& at) {
+  if (before_tasks_done) {
+    before_tasks_done();
+  }
+  ++done_transactions;
+  for (const auto& id : task_ids) {
+    task_done(id, at);
+  }
+}
+
 void FakeStore::task_failed(const std::string& task_id, std::int64_t next_attempt_at,
                             const std::string& error) {
   std::lock_guard lock(mutex_);

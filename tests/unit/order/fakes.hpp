@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -36,6 +37,7 @@ class FakeStore final : public Store {
   core::Result<Order, Failure> change_status(const std::string& id, const Decide& decide) override;
   void add_task(const Task& task, std::int64_t due_at, const std::string& created_at) override;
   void task_done(const std::string& task_id, const std::string& at) override;
+  void tasks_done(const std::vector<std::string>& task_ids, const std::string& at) override;
   void task_failed(const std::string& task_id, std::int64_t next_attempt_at,
                    const std::string& error) override;
   std::vector<DueTask> due_tasks(std::int64_t now) override;
@@ -53,6 +55,9 @@ class FakeStore final : public Store {
   // Called inside change_status between the decision and the update, to
   // stand for a concurrent change.
   std::function<void(Order&)> before_update;
+  // Called first in tasks_done (outside the store's lock), to hold a writer.
+  std::function<void()> before_tasks_done;
+  std::atomic<int> done_transactions{0};  // calls of tasks_done
 
  private:
   mutable std::mutex mutex_;

@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "harness.hpp"
 
@@ -71,6 +75,55 @@ TEST(OrderTasks, TheCartLosesWhatAnOrderBoughtOnceAndNeverALaterItem) {
   // The next order takes exactly its own lines.
   ASSERT_EQ(shop.place_for(customer("ann")).status, 201);
   EXPECT_TRUE(shop.carts.lines_of("ann").empty());
+}
+
+// Done marks are a group commit: while one is being written, the marks of
+// other tasks finishing meanwhile wait for that writer, which stores them
+// all in its next transaction; no mark is left behind.
+TEST(OrderTasks, DoneMarksWrittenMeanwhileShareTheNextTransaction) {
+  Shop shop;
+  std::vector<Task> tasks;
+  for (int i = 0; i < 4; ++i) {
+    tasks.push_back(shop.tasks.schedule(TaskKind::release_stock, "o" + std::to_string(i), 60));
+  }
+  std::mutex m;
+  std::condition_variable cv;
+  bool writing = false;
+  bool go_on = false;
+  shop.store.before_tasks_done = [&] {
+    std::unique_lock lock(m);
+    if (writing) {
+      return;  // the writer's later transactions are not held
+    }
+    writing = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return go_on; });
+  };
+  std::thread first([&] { shop.tasks.attempt(tasks[0], 0); });
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, 5s, [&] { return writing; }));
+  }
+  // The others finish while the first mark is being written: they return
+  // at once, their marks queued.
+  for (int i = 1; i < 4; ++i) {
+    shop.tasks.attempt(tasks[i], 0);
+  }
+  for (const auto& t : shop.store.tasks_of(TaskKind::release_stock)) {
+    EXPECT_FALSE(t.done_at) << t.task.subject;
+  }
+  {
+    std::lock_guard lock(m);
+    go_on = true;
+  }
+  cv.notify_all();
+  first.join();
+  EXPECT_EQ(shop.store.done_transactions.load(), 2);  // the first mark, then the other three
+  const auto stored = shop.store.tasks_of(TaskKind::release_stock);
+  ASSERT_EQ(stored.size(), 4U);
+  for (const auto& t : stored) {
+    EXPECT_TRUE(t.done_at) << t.task.subject;
+  }
 }
 
 TEST(OrderTasks, AReleaseThatFailsInlineIsScheduledAndRunLater) {
