@@ -44,6 +44,7 @@
 # postgresql-15 with pgbench).
 set -euo pipefail
 
+# shellcheck disable=SC2034  # read by bench/lib.sh
 bench_name=bench
 quick="${BENCH_QUICK:-0}"
 if [ "$quick" = 1 ]; then

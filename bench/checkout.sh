@@ -38,6 +38,7 @@
 # Needs: curl.
 set -euo pipefail
 
+# shellcheck disable=SC2034  # read by bench/lib.sh
 bench_name=checkout
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -65,6 +65,7 @@
 # (scripts/install-deps.sh installs them).
 set -euo pipefail
 
+# shellcheck disable=SC2034  # read by bench/lib.sh
 bench_name=postgres_reads
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

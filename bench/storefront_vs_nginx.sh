@@ -33,6 +33,7 @@
 # Needs: wrk, nginx, curl (scripts/install-deps.sh installs them).
 set -euo pipefail
 
+# shellcheck disable=SC2034  # read by bench/lib.sh
 bench_name=storefront_vs_nginx
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
