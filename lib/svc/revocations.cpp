@@ -94,9 +94,7 @@ std::optional<auth::RevocationBatch> RedisRevocations::since(std::int64_t cursor
 }
 
 std::optional<auth::RevocationBatch> UserServiceRevocations::since(std::int64_t cursor) {
-  http::CallOptions opts;
-  opts.request_id = core::new_id();
-  opts.headers.set("Authorization", "Bearer " + tokens_.issue_service(caller_));
+  const auto opts = options(core::new_id());
   try {
     auto r = upstream_.call("GET", "/internal/sessions/revoked?since=" + std::to_string(cursor), {},
                             opts);

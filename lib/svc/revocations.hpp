@@ -5,6 +5,7 @@
 
 #include "auth/auth.hpp"
 #include "auth/revocations.hpp"
+#include "svc/clients.hpp"
 #include "svc/upstream.hpp"
 
 namespace emporium::cache {
@@ -39,20 +40,15 @@ class RedisRevocations final : public auth::RevocationFeed {
 
 // Session revocations read from the user service (no Redis, split shape):
 // GET /internal/sessions/revoked?since=<cursor> with a service credential.
-class UserServiceRevocations final : public auth::RevocationFeed {
+class UserServiceRevocations final : public auth::RevocationFeed, private InternalClient {
  public:
   UserServiceRevocations(Upstream& upstream, const auth::Tokens& tokens, std::string caller)
-      : upstream_(upstream), tokens_(tokens), caller_(std::move(caller)) {}
+      : InternalClient(upstream, tokens, std::move(caller)) {}
 
   // Only the user service publishes (into its database): always false here.
   bool publish(const std::vector<auth::Revocation>&) override { return false; }
   std::optional<auth::RevocationBatch> since(std::int64_t cursor) override;
   std::string_view name() const noexcept override { return "user-service"; }
-
- private:
-  Upstream& upstream_;
-  const auth::Tokens& tokens_;
-  std::string caller_;
 };
 
 // The JSON the internal endpoint answers for `batch`:

@@ -181,11 +181,6 @@ void SqlStore::add_task(const Task& task, std::int64_t due_at, const std::string
   insert_task(*c, task, due_at, created_at);
 }
 
-void SqlStore::task_done(const std::string& task_id, const std::string& at) {
-  auto c = db_.acquire();
-  c->exec(kTaskDone, {task_id, at});
-}
-
 void SqlStore::tasks_done(const std::vector<std::string>& task_ids, const std::string& at) {
   auto c = db_.acquire();
   db::Transaction tx(*c, true);

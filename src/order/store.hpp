@@ -101,8 +101,7 @@ class Store {
                                                      const Decide& decide) = 0;
 
   virtual void add_task(const Task& task, std::int64_t due_at, const std::string& created_at) = 0;
-  virtual void task_done(const std::string& task_id, const std::string& at) = 0;
-  // task_done for each of `task_ids`, in one transaction.
+  // Marks each of `task_ids` done, in one transaction.
   virtual void tasks_done(const std::vector<std::string>& task_ids, const std::string& at) = 0;
   // Counts a failed try and sets when to try again.
   virtual void task_failed(const std::string& task_id, std::int64_t next_attempt_at,
@@ -123,7 +122,6 @@ class SqlStore final : public Store {
                                           const ScheduledTask& follow_up) override;
   core::Result<Order, Failure> change_status(const std::string& id, const Decide& decide) override;
   void add_task(const Task& task, std::int64_t due_at, const std::string& created_at) override;
-  void task_done(const std::string& task_id, const std::string& at) override;
   void tasks_done(const std::vector<std::string>& task_ids, const std::string& at) override;
   void task_failed(const std::string& task_id, std::int64_t next_attempt_at,
                    const std::string& error) override;

@@ -46,7 +46,7 @@ Task Tasks::schedule(TaskKind kind, const std::string& subject, std::int64_t del
 }
 
 void Tasks::done(const Task& task) {
-  store_.task_done(task.id, core::now_iso8601());
+  mark_done(task.id);
 }
 
 void Tasks::mark_done(const std::string& task_id) {

@@ -52,7 +52,8 @@ class Tasks {
   // A new task of `kind` on `subject`, stored to run `delay_seconds` from now
   // unless it is done first. Throws on a database failure.
   Task schedule(TaskKind kind, const std::string& subject, std::int64_t delay_seconds);
-  // Records `task` done without running it. Throws on a database failure.
+  // Records `task` done without running it (mark_done). Throws on a database
+  // failure when it writes the mark itself.
   void done(const Task& task);
   // Runs one task; records it done, or schedules the next try with backoff.
   // `known` is the task's order when the caller holds it (a remove_bought

@@ -116,22 +116,16 @@ void FakeStore::add_task(const Task& task, std::int64_t due_at, const std::strin
   tasks_.push_back(StoredTask{.task = task, .due_at = due_at, .created_at = created_at});
 }
 
-void FakeStore::task_done(const std::string& task_id, const std::string& at) {
-  std::lock_guard lock(mutex_);
-  for (auto& t : tasks_) {
-    if (t.task.id == task_id) {
-      t.done_at = at;
-    }
-  }
-}
-
 void FakeStore::tasks_done(const std::vector<std::string>& task_ids, const std::string& at) {
   if (before_tasks_done) {
     before_tasks_done();
   }
   ++done_transactions;
-  for (const auto& id : task_ids) {
-    task_done(id, at);
+  std::lock_guard lock(mutex_);
+  for (auto& t : tasks_) {
+    if (std::find(task_ids.begin(), task_ids.end(), t.task.id) != task_ids.end()) {
+      t.done_at = at;
+    }
   }
 }
 

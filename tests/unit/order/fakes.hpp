@@ -36,7 +36,6 @@ class FakeStore final : public Store {
                                           const ScheduledTask& follow_up) override;
   core::Result<Order, Failure> change_status(const std::string& id, const Decide& decide) override;
   void add_task(const Task& task, std::int64_t due_at, const std::string& created_at) override;
-  void task_done(const std::string& task_id, const std::string& at) override;
   void tasks_done(const std::vector<std::string>& task_ids, const std::string& at) override;
   void task_failed(const std::string& task_id, std::int64_t next_attempt_at,
                    const std::string& error) override;
