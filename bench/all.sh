@@ -166,8 +166,7 @@ fi
 field() { awk -v n="$2" -v re="$3" '$0 ~ re { print $n; exit }' "$1"; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 # The part of the RSS that is the process's own memory (heap, stacks), not
-# pages of mapped files: SQLite maps its database files (mmap_size), so the
-# RSS grows with the data a soak writes, which is not a leak.
+# pages of mapped files (the binary and its libraries).
 anon_kb() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status"; }
 
 # checkout_run NAME [--rate R]: one checkout_load run against $gateway_port;

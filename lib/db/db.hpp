@@ -150,6 +150,9 @@ struct SqliteOptions {
   std::string path;           // file path, created if missing
   std::size_t pool_size = 8;  // connections
   std::chrono::milliseconds busy_timeout{5'000};
+  // Once the write-ahead log holds this many pages, the writer that finds it
+  // so restarts it from its beginning (see SqliteConnection::restart_wal).
+  int wal_restart_pages = 8'192;
 };
 
 // Opens a SQLite database in WAL mode with foreign keys on and a busy timeout.

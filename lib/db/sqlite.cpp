@@ -1,9 +1,15 @@
 #include <sqlite3.h>
 
+#include <atomic>
+#include <charconv>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "db/db.hpp"
 
@@ -71,6 +77,13 @@ class WriteLock {
   }
   void unlock() noexcept { mutex_.unlock(); }
 
+  // The log's length when a restart of it last timed out (see
+  // SqliteConnection::restart_wal_if_long); read and written by the holder.
+  int restart_failed_at = 0;
+  // The log's length at the last passive checkpoint (0 after a restart);
+  // read and written by any connection after its commit.
+  std::atomic<int> checkpointed_at{0};
+
  private:
   std::chrono::milliseconds timeout_;
   std::timed_mutex mutex_;
@@ -78,15 +91,21 @@ class WriteLock {
 
 // The pragmas of every connection. WAL with synchronous=NORMAL: a commit is
 // durable against a crash of the process (the WAL is written before COMMIT
-// returns) and synced at checkpoints. mmap_size lets reads map the file
-// instead of copying pages with a read() each; it changes nothing on disk.
+// returns) and synced at checkpoints. Pages are read into each connection's
+// page cache, not mapped (mmap_size=0): with the file mapped, every reader
+// unmaps and maps it again whenever a write has grown it, which under a
+// checkout load cost more than the reads it saved, and the mapped pages
+// counted in the process's resident memory, growing with the database.
 constexpr const char* kPragmas =
     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-    "PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;";
+    "PRAGMA mmap_size=0; PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;";
 
 class SqliteConnection final : public Connection {
  public:
-  SqliteConnection(const SqliteOptions& o, WriteLock& write_lock) : write_lock_(write_lock) {
+  SqliteConnection(const SqliteOptions& o, WriteLock& write_lock)
+      : write_lock_(write_lock),
+        busy_timeout_(o.busy_timeout),
+        wal_restart_pages_(o.wal_restart_pages) {
     const int rc =
         sqlite3_open_v2(o.path.c_str(), &db_,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -104,8 +123,8 @@ class SqliteConnection final : public Connection {
   }
 
   ~SqliteConnection() override {
-    for (auto& [sql, stmt] : cache_) {
-      sqlite3_finalize(stmt);
+    for (auto& [sql, prepared] : cache_) {
+      sqlite3_finalize(prepared.stmt);
     }
     sqlite3_close(db_);
   }
@@ -146,6 +165,7 @@ class SqliteConnection final : public Connection {
   }
   void commit() override {
     exec_script("COMMIT");
+    restart_wal_if_long();
     release_write_lock();
     maybe_checkpoint();
   }
@@ -157,19 +177,39 @@ class SqliteConnection final : public Connection {
   }
 
  private:
-  sqlite3_stmt* prepare(std::string_view sql) {
-    std::string key(sql);
-    if (auto it = cache_.find(key); it != cache_.end()) {
+  // A statement prepared once per connection, with where each `$<i+1>`
+  // sits among its parameters (SQLite numbers them in order of appearance).
+  struct Prepared {
+    sqlite3_stmt* stmt = nullptr;
+    std::vector<int> slots;  // slots[i]: SQLite's index of $<i+1>, 0 when absent
+  };
+
+  const Prepared& prepare(std::string_view sql) {
+    if (auto it = cache_.find(sql); it != cache_.end()) {
       return it->second;
     }
-    sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
-                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    Prepared p;
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &p.stmt, nullptr);
     if (rc != SQLITE_OK) {
       throw DbError(kind_of(rc), std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
     }
-    cache_.emplace(std::move(key), stmt);
-    return stmt;
+    const int count = sqlite3_bind_parameter_count(p.stmt);
+    for (int idx = 1; idx <= count; ++idx) {
+      const char* name = sqlite3_bind_parameter_name(p.stmt, idx);
+      const std::string_view n = name != nullptr ? name : "";
+      std::size_t number = 0;
+      if (n.size() < 2 || n[0] != '$' ||
+          std::from_chars(n.data() + 1, n.data() + n.size(), number).ec != std::errc() ||
+          number == 0) {
+        continue;  // not $<number>: bind() says so if a value is given for it
+      }
+      if (p.slots.size() < number) {
+        p.slots.resize(number, 0);
+      }
+      p.slots[number - 1] = idx;
+    }
+    return cache_.emplace(std::string(sql), std::move(p)).first->second;
   }
 
   void fail(int rc) { throw DbError(kind_of(rc), std::string("sqlite: ") + sqlite3_errmsg(db_)); }
@@ -184,10 +224,11 @@ class SqliteConnection final : public Connection {
   // A statement that writes outside a transaction is one of its own: it
   // takes the write lock for as long as it runs.
   Result run(std::string_view sql, const Value* params, std::size_t count) {
-    sqlite3_stmt* stmt = prepare(sql);
-    if (sqlite3_get_autocommit(db_) != 0 && sqlite3_stmt_readonly(stmt) == 0) {
+    const Prepared& stmt = prepare(sql);
+    if (sqlite3_get_autocommit(db_) != 0 && sqlite3_stmt_readonly(stmt.stmt) == 0) {
       std::unique_lock lock(write_lock_);
       auto result = step_all(stmt, params, count);
+      restart_wal_if_long();
       lock.unlock();
       maybe_checkpoint();
       return result;
@@ -195,23 +236,63 @@ class SqliteConnection final : public Connection {
     return step_all(stmt, params, count);
   }
 
-  // After a commit: once the WAL holds kCheckpointPages pages, copies them
-  // back into the database file (a PASSIVE checkpoint, as SQLite's automatic
-  // one, at the same size), outside the write lock so that other writers go
-  // on meanwhile. A checkpoint that fails is tried again after a later commit.
+  // After a commit: once the WAL holds kCheckpointPages pages more than at
+  // the pool's last checkpoint, copies them back into the database file (a
+  // PASSIVE checkpoint, as SQLite's automatic one, at the same size), outside
+  // the write lock so that other writers go on meanwhile. Counted from the
+  // last checkpoint, not from the log's start: a log that has not been
+  // restarted yet is not checkpointed again by every commit. A checkpoint
+  // that fails is tried again after as many pages more.
   static constexpr int kCheckpointPages = 1000;
   static int on_wal_commit(void* self, sqlite3*, const char*, int pages) {
     static_cast<SqliteConnection*>(self)->wal_pages_ = pages;
     return SQLITE_OK;
   }
   void maybe_checkpoint() noexcept {
-    if (wal_pages_ >= kCheckpointPages) {
-      wal_pages_ = 0;
+    const int pages = std::exchange(wal_pages_, 0);
+    int last = write_lock_.checkpointed_at.load();
+    const int from = pages < last ? 0 : last;  // a shorter log has been restarted since
+    if (pages >= from + kCheckpointPages &&
+        write_lock_.checkpointed_at.compare_exchange_strong(last, pages)) {
       sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     }
   }
 
-  Result step_all(sqlite3_stmt* stmt, const Value* params, std::size_t count) {
+  // Called by a writer after its commit, still holding the write lock. A
+  // passive checkpoint copies pages back but never moves the log's end back
+  // to its start: that happens only when a writer finds every page copied and
+  // no reader in the log, which under a steady load of short reads is never,
+  // and the log then grows without bound (hundreds of MB a minute of
+  // checkout). So once it holds wal_restart_pages, this writer copies it all
+  // and waits for the readers in it to finish (a RESTART checkpoint), and the
+  // next commit writes from the log's start; journal_size_limit then cuts the
+  // file back. Other writers of this process wait on the write lock
+  // meanwhile. The wait for readers is bounded by kRestartWait: if a long
+  // read (a backup) is still in the log then, the log grows on, and the next
+  // try comes after as many pages again.
+  static constexpr std::chrono::milliseconds kRestartWait{200};
+  void restart_wal_if_long() noexcept {
+    if (wal_pages_ < write_lock_.restart_failed_at) {
+      write_lock_.restart_failed_at = 0;  // restarted since, by SQLite itself
+    }
+    if (wal_pages_ < write_lock_.restart_failed_at + wal_restart_pages_) {
+      return;
+    }
+    sqlite3_busy_timeout(db_, static_cast<int>(kRestartWait.count()));
+    const int rc =
+        sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+    sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout_.count()));
+    if (rc == SQLITE_OK) {
+      write_lock_.restart_failed_at = 0;
+      write_lock_.checkpointed_at = 0;
+      wal_pages_ = 0;
+    } else {
+      write_lock_.restart_failed_at = wal_pages_;
+    }
+  }
+
+  Result step_all(const Prepared& prepared, const Value* params, std::size_t count) {
+    sqlite3_stmt* stmt = prepared.stmt;
     struct Reset {
       sqlite3_stmt* s;
       ~Reset() {
@@ -220,7 +301,7 @@ class SqliteConnection final : public Connection {
       }
     } reset{stmt};
 
-    bind(stmt, params, count);
+    bind(prepared, params, count);
     Result result;
     const int ncols = sqlite3_column_count(stmt);
     result.columns.reserve(static_cast<std::size_t>(ncols));
@@ -242,12 +323,13 @@ class SqliteConnection final : public Connection {
   }
 
   // Binds params[i] to the statement's parameter `$<i+1>`.
-  void bind(sqlite3_stmt* stmt, const Value* params, std::size_t count) {
+  void bind(const Prepared& prepared, const Value* params, std::size_t count) {
+    sqlite3_stmt* stmt = prepared.stmt;
     for (std::size_t i = 0; i < count; ++i) {
-      const std::string name = "$" + std::to_string(i + 1);
-      const int idx = sqlite3_bind_parameter_index(stmt, name.c_str());
+      const int idx = i < prepared.slots.size() ? prepared.slots[i] : 0;
       if (idx == 0) {
-        throw DbError(ErrorKind::other, "sqlite: statement has no parameter " + name);
+        throw DbError(ErrorKind::other,
+                      "sqlite: statement has no parameter $" + std::to_string(i + 1));
       }
       const int rc = std::visit(
           [&](const auto& v) -> int {
@@ -298,8 +380,17 @@ class SqliteConnection final : public Connection {
   WriteLock& write_lock_;
   bool holds_write_lock_ = false;
   int wal_pages_ = 0;  // pages in the WAL after this connection's last commit
+  std::chrono::milliseconds busy_timeout_;
+  int wal_restart_pages_;
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  // Looked up by the statement's text without copying it.
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
+  std::unordered_map<std::string, Prepared, TextHash, std::equal_to<>> cache_;
 };
 
 class SqliteDatabase final : public Database {
