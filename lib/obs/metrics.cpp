@@ -144,29 +144,65 @@ void render_simple(std::string& out, const F& family, std::string_view type) {
 
 }  // namespace
 
+namespace {
+
+// True when `families` holds one named `name`.
+template <class Metric>
+bool holds(const std::vector<std::unique_ptr<Family<Metric>>>& families, const std::string& name) {
+  return std::any_of(families.begin(), families.end(),
+                     [&](const auto& f) { return f->name() == name; });
+}
+
+}  // namespace
+
+// A name is one family: asked for again with the same labels, the registry
+// hands back the family it holds (two would print the name's TYPE twice, which
+// Prometheus refuses); with other labels or of another kind, it is a
+// programming error.
+template <class Metric>
+Family<Metric>& Registry::family(std::vector<std::unique_ptr<Family<Metric>>>& families,
+                                 std::string name, std::string help,
+                                 std::vector<std::string> labels,
+                                 std::function<std::unique_ptr<Metric>()> make) {
+  for (const auto& f : families) {
+    if (f->name() == name) {
+      if (f->labels() != labels) {
+        throw std::invalid_argument("metric " + name + " registered again with other labels");
+      }
+      return *f;
+    }
+  }
+  const int kinds = static_cast<int>(holds(counters_, name)) +
+                    static_cast<int>(holds(gauges_, name)) +
+                    static_cast<int>(holds(histograms_, name));
+  if (kinds != 0) {
+    throw std::invalid_argument("metric " + name + " registered again as another kind");
+  }
+  return *families.emplace_back(std::make_unique<Family<Metric>>(
+      std::move(name), std::move(help), std::move(labels), std::move(make)));
+}
+
 Family<Counter>& Registry::counter(std::string name, std::string help,
                                    std::vector<std::string> labels) {
   std::lock_guard lock(mutex_);
-  return *counters_.emplace_back(
-      std::make_unique<Family<Counter>>(std::move(name), std::move(help), std::move(labels),
-                                        [] { return std::make_unique<Counter>(); }));
+  return family<Counter>(counters_, std::move(name), std::move(help), std::move(labels),
+                         [] { return std::make_unique<Counter>(); });
 }
 
 Family<Gauge>& Registry::gauge(std::string name, std::string help,
                                std::vector<std::string> labels) {
   std::lock_guard lock(mutex_);
-  return *gauges_.emplace_back(
-      std::make_unique<Family<Gauge>>(std::move(name), std::move(help), std::move(labels),
-                                      [] { return std::make_unique<Gauge>(); }));
+  return family<Gauge>(gauges_, std::move(name), std::move(help), std::move(labels),
+                       [] { return std::make_unique<Gauge>(); });
 }
 
 Family<Histogram>& Registry::histogram(std::string name, std::string help,
                                        std::vector<std::string> labels,
                                        std::vector<double> bounds) {
   std::lock_guard lock(mutex_);
-  return *histograms_.emplace_back(std::make_unique<Family<Histogram>>(
-      std::move(name), std::move(help), std::move(labels),
-      [bounds = std::move(bounds)] { return std::make_unique<Histogram>(bounds); }));
+  return family<Histogram>(
+      histograms_, std::move(name), std::move(help), std::move(labels),
+      [bounds = std::move(bounds)] { return std::make_unique<Histogram>(bounds); });
 }
 
 void Registry::add_collector(std::function<void(std::string&)> collector) {

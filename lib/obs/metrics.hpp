@@ -109,6 +109,11 @@ class Registry {
   std::string render() const;
 
  private:
+  template <class Metric>
+  Family<Metric>& family(std::vector<std::unique_ptr<Family<Metric>>>& families, std::string name,
+                         std::string help, std::vector<std::string> labels,
+                         std::function<std::unique_ptr<Metric>()> make);
+
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Family<Counter>>> counters_;
   std::vector<std::unique_ptr<Family<Gauge>>> gauges_;

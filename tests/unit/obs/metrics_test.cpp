@@ -47,6 +47,24 @@ TEST(Metrics, WrongLabelCountThrows) {
   EXPECT_THROW(c.with({"only-one"}), std::invalid_argument);
 }
 
+TEST(Metrics, ANameRegisteredAgainIsTheSameFamilyPrintedOnce) {
+  Registry r;
+  auto& first = r.counter("z_total", "Z.", {"kind"});
+  auto& again = r.counter("z_total", "Z.", {"kind"});
+  EXPECT_EQ(&first, &again);
+  first.with({"a"}).inc();
+  again.with({"a"}).inc();
+  const auto text = r.render();
+  EXPECT_NE(text.find("z_total{kind=\"a\"} 2\n"), std::string::npos) << text;
+  const auto type_line = text.find("# TYPE z_total counter");
+  ASSERT_NE(type_line, std::string::npos);
+  EXPECT_EQ(text.find("# TYPE z_total counter", type_line + 1), std::string::npos) << text;
+  // Other labels, or another kind, under one name are a programming error.
+  EXPECT_THROW(r.counter("z_total", "Z.", {"other"}), std::invalid_argument);
+  EXPECT_THROW(r.gauge("z_total", "Z."), std::invalid_argument);
+  EXPECT_THROW(r.histogram("z_total", "Z.", {"kind"}), std::invalid_argument);
+}
+
 TEST(Metrics, ConcurrentIncrementsAreNotLost) {
   Registry r;
   auto& c = r.counter("z_total", "Z.", {"k"});
