@@ -30,10 +30,11 @@ class AsyncClient {
   AsyncClient& operator=(const AsyncClient&) = delete;
 
   // As Client::call. The arguments are read until the call completes:
-  // co_await it at once.
+  // co_await it at once. No default arguments: a temporary bound to a
+  // coroutine's reference parameter inside a co_await expression is destroyed
+  // twice by GCC 12; callers pass named objects.
   boost::asio::awaitable<ClientResult> call(std::string_view method, std::string_view path,
-                                            std::string_view body = {},
-                                            const CallOptions& options = {});
+                                            std::string_view body, const CallOptions& options);
 
   // The same call for a thread that runs no event loop: on a private
   // io_context, with a new connection (closed afterwards).
