@@ -49,8 +49,7 @@ struct Shop {
         for (int k = next++; k < count; k = next++) {
           auto c = db->acquire();
           Transaction tx(*c);
-          c->exec("INSERT INTO rows (id, body) VALUES ($1, $2)",
-                  {std::int64_t{first + k}, body});
+          c->exec("INSERT INTO rows (id, body) VALUES ($1, $2)", {std::int64_t{first + k}, body});
           tx.commit();
         }
       });
@@ -60,7 +59,9 @@ struct Shop {
     }
   }
 
-  std::int64_t rows() { return db->acquire()->exec("SELECT count(*) FROM rows").rows[0].integer(0); }
+  std::int64_t rows() {
+    return db->acquire()->exec("SELECT count(*) FROM rows").rows[0].integer(0);
+  }
 };
 
 // Readers that keep the log in use: each opens a read transaction, reads,
