@@ -151,7 +151,7 @@ struct SqliteOptions {
   std::size_t pool_size = 8;  // connections
   std::chrono::milliseconds busy_timeout{5'000};
   // Once the write-ahead log holds this many pages, the writer that finds it
-  // so restarts it from its beginning (see SqliteConnection::restart_wal).
+  // so restarts it from its beginning (see SqliteConnection::restart_wal_if_long).
   int wal_restart_pages = 8'192;
 };
 

@@ -142,10 +142,6 @@ void render_simple(std::string& out, const F& family, std::string_view type) {
   });
 }
 
-}  // namespace
-
-namespace {
-
 // True when `families` holds one named `name`.
 template <class Metric>
 bool holds(const std::vector<std::unique_ptr<Family<Metric>>>& families, const std::string& name) {
@@ -172,10 +168,7 @@ Family<Metric>& Registry::family(std::vector<std::unique_ptr<Family<Metric>>>& f
       return *f;
     }
   }
-  const int kinds = static_cast<int>(holds(counters_, name)) +
-                    static_cast<int>(holds(gauges_, name)) +
-                    static_cast<int>(holds(histograms_, name));
-  if (kinds != 0) {
+  if (holds(counters_, name) || holds(gauges_, name) || holds(histograms_, name)) {
     throw std::invalid_argument("metric " + name + " registered again as another kind");
   }
   return *families.emplace_back(std::make_unique<Family<Metric>>(
